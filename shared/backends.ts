@@ -1,0 +1,25 @@
+/**
+ * @module backends
+ * The `BACKENDS` configuration: the GPU servers (vLLM on Modal, or the
+ * simulator) the Worker may call. Credentials are never here: they are
+ * Worker secrets (MODAL_KEY, MODAL_SECRET, VLLM_API_KEY).
+ */
+import { z } from "zod";
+
+export const BackendConfigSchema = z.strictObject({
+  /** Short unique name, used in logs, the ledger and admin views. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/i),
+  /** Base URL of the OpenAI-compatible server, without `/v1`. */
+  url: z.url({ protocol: /^https?$/ }),
+  /** vLLM served model names this backend answers for. */
+  models: z.array(z.string().min(1)).min(1),
+  /** Relative share of traffic among equally good backends. */
+  weight: z.number().positive().default(1),
+});
+
+export const BackendsSchema = z
+  .array(BackendConfigSchema)
+  .min(1)
+  .refine((list) => new Set(list.map((b) => b.name)).size === list.length, "backend names must be unique");
+
+export type BackendConfig = z.infer<typeof BackendConfigSchema>;

@@ -1,0 +1,33 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+/**
+ * Two projects: `workers` runs inside workerd with the real D1, KV and Durable
+ * Object bindings from wrangler.toml; `node` runs what needs the host (the
+ * Python agreement check, the end-to-end run of `npm run dev` with the openai SDK).
+ * The simulator is started once on a free loopback port by the global setup.
+ */
+export default defineConfig({
+  test: {
+    globalSetup: ["./tests/global-setup.ts"],
+    projects: [
+      {
+        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        test: {
+          name: "workers",
+          include: ["tests/**/*.test.ts"],
+          exclude: ["tests/node/**"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["tests/node/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
