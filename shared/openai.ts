@@ -106,6 +106,7 @@ export interface ChatCompletion {
     message: { role: "assistant"; content: string };
     logprobs: unknown;
     finish_reason: FinishReason;
+    stop_reason?: string | number | null;
   }[];
   usage: Usage;
 }
@@ -115,7 +116,13 @@ export interface Completion {
   object: "text_completion";
   created: number;
   model: string;
-  choices: { index: number; text: string; logprobs: unknown; finish_reason: FinishReason }[];
+  choices: {
+    index: number;
+    text: string;
+    logprobs: unknown;
+    finish_reason: FinishReason;
+    stop_reason?: string | number | null;
+  }[];
   usage: Usage;
 }
 

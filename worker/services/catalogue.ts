@@ -1,0 +1,66 @@
+/**
+ * @module catalogue
+ * Which models this deployment serves and which backend answers each, from
+ * the `BACKENDS` variable. Parsing is cached per isolate by the raw text, so
+ * it costs nothing on the hot path and a bad value is reported, not crashed on.
+ */
+import { BackendsSchema, type BackendConfig } from "../../shared/backends";
+import { MODEL_CATALOGUE, type CatalogueModel } from "../../shared/constants";
+import { ApiError } from "../errors";
+
+export interface Deployment {
+  backends: readonly BackendConfig[];
+  /** Catalogue models that at least one backend serves, in catalogue order. */
+  models: readonly CatalogueModel[];
+}
+
+let cached: { raw: string; deployment: Deployment } | undefined;
+
+/** The parsed deployment, or a 500 `misconfigured` whose reason goes to the log only. */
+export function loadDeployment(rawBackends: string | undefined): Deployment {
+  const raw = rawBackends ?? "";
+  if (cached?.raw === raw) return cached.deployment;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw misconfigured("BACKENDS is not valid JSON");
+  }
+  const parsed = BackendsSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw misconfigured(`BACKENDS is invalid at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+  }
+  const served = new Set(parsed.data.flatMap((b) => b.models));
+  const deployment = {
+    backends: parsed.data,
+    models: MODEL_CATALOGUE.filter((m) => served.has(m.servedName)),
+  };
+  cached = { raw, deployment };
+  return deployment;
+}
+
+function misconfigured(internal: string): ApiError {
+  return new ApiError("misconfigured", "The service is misconfigured. Please try again later.", { internal });
+}
+
+/** A model a client named, and the backend that will answer it. */
+export interface ResolvedModel {
+  model: CatalogueModel;
+  backend: BackendConfig;
+}
+
+/**
+ * Resolves a public id (`limo`) or a served name (`GAIR/LIMO`) to a model and
+ * the first backend that serves it; unknown or undeployed models are a 404.
+ */
+export function resolveModel(deployment: Deployment, requested: string): ResolvedModel {
+  const model = deployment.models.find((m) => m.id === requested || m.servedName === requested);
+  const backend = model && deployment.backends.find((b) => b.models.includes(model.servedName));
+  if (!model || !backend) {
+    throw new ApiError("model_not_found", `The model '${requested}' does not exist or you do not have access to it.`, {
+      param: "model",
+    });
+  }
+  return { model, backend };
+}
