@@ -32,7 +32,7 @@ export interface CatalogueModel {
 
 /**
  * Every model the API knows. `/v1/models` lists those some configured backend
- * serves. gpu/modal_app.py must serve the same names (tests/gpu-settings.test.ts).
+ * serves. gpu/modal_app.py must serve the same names (tests/node/gpu-settings.test.ts).
  */
 export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
   { id: "limo", servedName: "GAIR/LIMO", ownedBy: "GAIR" },
