@@ -1,13 +1,16 @@
+/**
+ * @module global-setup
+ * Starts one simulator (gpu/sim) on a free loopback port for the whole run and
+ * hands its URL to the tests as `inject("simUrl")`. Tests never share its
+ * state: each addresses its own isolated instance (`newSim()` in helpers/sim).
+ */
 import type { TestProject } from "vitest/node";
-import { createServer } from "node:http";
+import { startSimServer } from "../gpu/sim/node-server";
 
 export default async function setup(project: TestProject) {
-  const server = createServer((_req, res) => res.end("placeholder"));
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const addr = server.address();
-  if (!addr || typeof addr === "string") throw new Error("no address");
-  project.provide("simUrl", `http://127.0.0.1:${addr.port}`);
-  return () => new Promise<void>((r) => server.close(() => r()));
+  const sim = await startSimServer({ host: "127.0.0.1", port: 0 });
+  project.provide("simUrl", sim.url);
+  return () => sim.close();
 }
 
 declare module "vitest" {

@@ -1,0 +1,95 @@
+/**
+ * @module engine
+ * Plays a planned generation out in time: waits for a slot, then the time to
+ * first token, then emits one token per choice per step at the configured
+ * pace, and injects the configured failures. It is an async generator so the
+ * consumer pulls each event: a stream that is not read generates nothing,
+ * and an aborted `signal` stops it inside any wait.
+ */
+import type { Generation, SimInstance } from "./instance";
+import type { ChoicePlan } from "./plan";
+
+export type EngineEvent =
+  /** The first token is ready: chat sends its role chunks now. */
+  | { type: "start" }
+  | { type: "token"; choice: number; text: string; position: number }
+  | { type: "finish"; choice: number }
+  /** error_after_tokens: an in-stream error event, then [DONE]. */
+  | { type: "error" }
+  /** drop_after_tokens: break the connection. */
+  | { type: "drop" };
+
+/**
+ * With tokens_per_second 0, give the event loop a turn this often, so that a
+ * disconnect (an I/O event) is noticed while a long answer streams.
+ */
+const YIELD_EVERY_STEPS = 16;
+
+/** Runs one generation; returns normally once every choice has finished. */
+export async function* runEngine(
+  inst: SimInstance,
+  gen: Generation,
+  plans: readonly ChoicePlan[],
+  signal: AbortSignal,
+): AsyncGenerator<EngineEvent, void, undefined> {
+  await inst.acquireSlot(gen, signal);
+  await sleep(inst.config.ttft_ms, signal);
+  yield { type: "start" };
+  const positions = plans.map(() => 0);
+  const finished = plans.map(() => false);
+  let remaining = plans.length;
+  for (let step = 1; remaining > 0; step++) {
+    for (const plan of plans) {
+      if (finished[plan.index]) continue;
+      const position = positions[plan.index] ?? 0;
+      const text = plan.tokens[position];
+      if (text === undefined) {
+        finished[plan.index] = true;
+        remaining--;
+        yield { type: "finish", choice: plan.index };
+        continue;
+      }
+      // Read the config at every token, so a test can change it mid-stream.
+      const { drop_after_tokens: dropAfter, error_after_tokens: errorAfter } = inst.config;
+      if (dropAfter !== null && gen.generated >= dropAfter) {
+        yield { type: "drop" };
+        return;
+      }
+      if (errorAfter !== null && gen.generated >= errorAfter) {
+        yield { type: "error" };
+        return;
+      }
+      positions[plan.index] = position + 1;
+      inst.recordTokens(gen, 1);
+      yield { type: "token", choice: plan.index, text, position };
+    }
+    if (remaining === 0) break;
+    const tps = inst.config.tokens_per_second;
+    if (tps > 0) await sleep(1000 / tps, signal);
+    else if (step % YIELD_EVERY_STEPS === 0) await sleep(0, signal);
+  }
+}
+
+/** Waits `ms` (0 still yields a macrotask); rejects with the abort reason. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Resolves when `signal` aborts: a hung request waits for its client to leave. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
