@@ -36,6 +36,14 @@ export class ApiError extends Error {
   }
 }
 
+/** Thrown when the client went away before its answer was ready. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super("client disconnected");
+    this.name = "ClientGoneError";
+  }
+}
+
 /** Statuses Hono's own middleware may raise, mapped to our codes. */
 const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   400: "invalid_request",
@@ -62,6 +70,11 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
       log("error", "request failed", { requestId, code: err.code, internal: err.internal ?? err.message });
     }
     return errorResponse(err, requestId);
+  }
+  if (err instanceof ClientGoneError) {
+    // Nobody reads this answer; 499 marks it in logs and analytics, as nginx does.
+    log("info", "client disconnected before the answer", { requestId });
+    return new Response(null, { status: 499, headers: requestId ? { [REQUEST_ID_HEADER]: requestId } : {} });
   }
   if (err instanceof HTTPException && HTTP_STATUS_CODES[err.status]) {
     const code = HTTP_STATUS_CODES[err.status]!;

@@ -19,7 +19,8 @@ export function requestId(): MiddlewareHandler<HonoEnv> {
   return async function requestId(c, next) {
     const id = newRequestId();
     c.set("requestId", id);
-    c.header(REQUEST_ID_HEADER, id);
     await next();
+    // After the handler: routes return their own Response objects.
+    c.header(REQUEST_ID_HEADER, id);
   };
 }

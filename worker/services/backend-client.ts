@@ -7,20 +7,12 @@
 import type { BackendConfig } from "../../shared/backends";
 import { MODAL_KEY_HEADER, MODAL_SECRET_HEADER } from "../../shared/constants";
 import type { Env } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, ClientGoneError } from "../errors";
 
 /** How long a client should wait before retrying a failed backend, in seconds. */
 export const BACKEND_RETRY_AFTER_SECONDS = 5;
 /** Most of a backend's error body we read to find its message, in bytes. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-/** Thrown when the client went away while we waited for the backend. */
-export class ClientGoneError extends Error {
-  constructor() {
-    super("client disconnected");
-    this.name = "ClientGoneError";
-  }
-}
 
 export type BackendSecrets = Pick<Env, "MODAL_KEY" | "MODAL_SECRET" | "VLLM_API_KEY">;
 

@@ -6,7 +6,8 @@
  */
 import type { Env } from "../env";
 import { log } from "../log";
-import { backendError, ClientGoneError, openBackendStream } from "./backend-client";
+import { ClientGoneError } from "../errors";
+import { backendError, openBackendStream } from "./backend-client";
 import { assembleResponse } from "./assemble";
 import type { PreparedRequest } from "./prepare";
 import { relayStream, type GenerationOutcome } from "./stream-relay";
