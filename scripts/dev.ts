@@ -13,7 +13,7 @@ import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MODEL_CATALOGUE } from "../shared/constants";
-import { startSimServer } from "../gpu/sim/node-server";
+import { simOptionsFromEnv, startSimServer } from "../gpu/sim/node-server";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
@@ -21,7 +21,8 @@ const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8000);
 /** How long wrangler may take to answer /healthz, in milliseconds. */
 const READY_TIMEOUT_MS = 120_000;
-const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+/** wrangler's JS entry, run with this same Node (22): its shebang would pick whatever `node` is on PATH. */
+const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 function ensureDevVars(): Record<string, string> {
   const devVars = join(ROOT, ".dev.vars");
@@ -38,7 +39,7 @@ function ensureDevVars(): Record<string, string> {
 }
 
 function run(args: string[], options: { inherit?: boolean } = {}): ChildProcess {
-  return spawn(WRANGLER, args, {
+  return spawn(process.execPath, [WRANGLER, ...args], {
     cwd: ROOT,
     stdio: options.inherit ? "inherit" : ["ignore", "inherit", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   let backends = process.env.BACKENDS;
   let sim: { url: string; close(): Promise<void> } | undefined;
   if (!backends) {
-    sim = await startSimServer({ host: HOST, port: SIM_PORT });
+    sim = await startSimServer({ ...simOptionsFromEnv(process.env), host: HOST, port: SIM_PORT });
     backends = JSON.stringify([
       { name: "sim", url: sim.url, models: MODEL_CATALOGUE.map((m) => m.servedName), weight: 1 },
     ]);

@@ -1,0 +1,63 @@
+/**
+ * @module dev-stack
+ * Starts `npm run dev` (the real stack: simulator + wrangler dev) on free
+ * loopback ports for end-to-end tests, and stops it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+
+export interface DevStack {
+  url: string;
+  simUrl: string;
+  devKey: string;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the stack and resolves once it printed its ready line. */
+export async function startDevStack(env: Record<string, string> = {}): Promise<DevStack> {
+  const [port, simPort] = [await freePort(), await freePort()];
+  const root = join(import.meta.dirname, "..", "..");
+  const child: ChildProcess = spawn(join(root, "node_modules", ".bin", "node"), ["--import", "tsx", "scripts/dev.ts"], {
+    cwd: root,
+    env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const ready = new Promise<string>((resolve, reject) => {
+    const onData = (data: Buffer) => {
+      output += data.toString();
+      const key = /Dev API key: (\S+)/.exec(output);
+      if (key) resolve(key[1]!);
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`npm run dev exited with ${code}:\n${output}`)));
+  });
+  const devKey = await ready;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    simUrl: `http://127.0.0.1:${simPort}`,
+    devKey,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
+}
