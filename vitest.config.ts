@@ -1,4 +1,5 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -6,15 +7,22 @@ import { defineConfig } from "vitest/config";
  * Object bindings from wrangler.toml; `node` runs what needs the host (the
  * Python agreement check, the end-to-end run of `npm run dev` with the openai SDK).
  * The simulator is started once on a free loopback port by the global setup.
+ * D1 migrations are read here (Node side) and applied by tests/setup-d1.ts.
  */
 export default defineConfig({
   test: {
     globalSetup: ["./tests/global-setup.ts"],
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))) } },
+          })),
+        ],
         test: {
           name: "workers",
+          setupFiles: ["./tests/setup-d1.ts"],
           include: ["tests/**/*.test.ts"],
           exclude: ["tests/node/**"],
         },

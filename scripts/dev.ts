@@ -9,7 +9,7 @@
  * BACKENDS (JSON list: use these backends instead of starting a simulator).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MODEL_CATALOGUE } from "../shared/constants";
@@ -24,16 +24,33 @@ const READY_TIMEOUT_MS = 120_000;
 /** wrangler's JS entry, run with this same Node (22): its shebang would pick whatever `node` is on PATH. */
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
-function ensureDevVars(): Record<string, string> {
+/** `KEY=value` lines of a dotenv file, in order. */
+function readDotenv(path: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
+    if (match) vars.set(match[1]!, match[2]!);
+  }
+  return vars;
+}
+
+/**
+ * Creates .dev.vars from the example when missing, and adds settings the
+ * example gained since (an older checkout's file lacks ADMIN_TOKEN, say).
+ */
+function ensureDevVars(): Map<string, string> {
   const devVars = join(ROOT, ".dev.vars");
+  const example = join(ROOT, ".dev.vars.example");
   if (!existsSync(devVars)) {
-    copyFileSync(join(ROOT, ".dev.vars.example"), devVars);
+    copyFileSync(example, devVars);
     console.log("Created .dev.vars from .dev.vars.example");
   }
-  const vars: Record<string, string> = {};
-  for (const line of readFileSync(devVars, "utf8").split("\n")) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*"?(.*?)"?\s*$/.exec(line);
-    if (match) vars[match[1]!] = match[2]!;
+  const vars = readDotenv(devVars);
+  const missing = [...readDotenv(example)].filter(([name]) => !vars.has(name));
+  if (missing.length > 0) {
+    appendFileSync(devVars, `\n# Added from .dev.vars.example by npm run dev\n${missing.map(([k, v]) => `${k}=${v}`).join("\n")}\n`);
+    for (const [k, v] of missing) vars.set(k, v);
+    console.log(`Added ${missing.map(([k]) => k).join(", ")} to .dev.vars from .dev.vars.example`);
   }
   return vars;
 }
@@ -111,9 +128,9 @@ async function main(): Promise<void> {
   const url = `http://${HOST}:${PORT}`;
   await waitUntilReady(url, wrangler);
   console.log(`\nLIMO Reasoning API ready at ${url}/v1`);
-  if (vars.DEV_API_KEY) console.log(`Dev API key: ${vars.DEV_API_KEY}`);
+  if (vars.has("DEV_API_KEY")) console.log(`Dev API key: ${vars.get("DEV_API_KEY")}`);
   // The admin token is never printed: the log must not hold secrets beyond the dev key.
-  if (vars.ADMIN_TOKEN) console.log(`Admin API at ${url}/admin/v1 (token: ADMIN_TOKEN in .dev.vars)`);
+  if (vars.has("ADMIN_TOKEN")) console.log(`Admin API at ${url}/admin/v1 (token: ADMIN_TOKEN in .dev.vars)`);
   console.log("Press Ctrl-C to stop.\n");
 }
 

@@ -1,25 +1,50 @@
 /**
  * @module app
- * Builds the Hono application: request ids, one error handler, 404/405, body
- * limits and authentication in front of the OpenAI-compatible routes.
+ * Builds the application: request ids, CORS for browser callers, one error
+ * handler, 404/405, body limits and API-key authentication in front of the
+ * OpenAI-compatible routes, the admin API, and the OpenAPI document.
  */
-import { Hono, type MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
+import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
-import { MAX_REQUEST_BODY_BYTES } from "../shared/constants";
-import type { HonoEnv } from "./env";
+import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
+import type { App, HonoEnv } from "./env";
 import { ApiError, errorResponse, handleError } from "./errors";
 import { bearerAuth } from "./middleware/bearer-auth";
 import { requestId } from "./middleware/request-id";
+import { registerAdminRoutes } from "./routes/admin";
 import { registerGenerationRoutes } from "./routes/generation-routes";
 import { registerModelRoutes } from "./routes/model-routes";
-import { DevKeyAuthenticator } from "./services/auth";
+import { registerOpenApi, validationHook } from "./routes/openapi";
+import { AccountKeyAuthenticator } from "./services/auth";
 import { loadDeployment } from "./services/catalogue";
 
-export function newApp(): Hono<HonoEnv> {
-  const app = new Hono<HonoEnv>();
+const RATE_LIMIT_HEADERS = ["requests", "tokens"].flatMap((unit) =>
+  ["limit", "remaining", "reset"].map((what) => `x-ratelimit-${what}-${unit}`),
+);
+
+/** How long browsers may cache a preflight answer, in seconds. */
+const CORS_MAX_AGE_SECONDS = 600;
+
+export function newApp(): App {
+  const app = new OpenAPIHono<HonoEnv>({ defaultHook: validationHook });
   app.use(requestId());
+  // Web pages may call /v1 with a key whose allowed origins include theirs
+  // (checked by the key's account object). Preflights carry no key, so they
+  // are answered here for any origin; no cookies are involved.
+  app.use(
+    "/v1/*",
+    cors({
+      origin: "*",
+      allowMethods: ["GET", "POST", "OPTIONS"],
+      // What a browser client may read: our request id and OpenAI's rate-limit headers.
+      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", ...RATE_LIMIT_HEADERS],
+      maxAge: CORS_MAX_AGE_SECONDS,
+    }),
+  );
   app.use(
     methodNotAllowed({
       app,
@@ -40,7 +65,7 @@ export function newApp(): Hono<HonoEnv> {
 
   // Per route, not `/v1/*`: an unknown path is a 404 and a wrong method a 405, key or no key.
   const guard: MiddlewareHandler<HonoEnv> = every(
-    bearerAuth({ authenticator: (c) => new DevKeyAuthenticator(c.env) }),
+    bearerAuth({ authenticator: (c) => new AccountKeyAuthenticator(c.env) }),
     bodyLimit({
       maxSize: MAX_REQUEST_BODY_BYTES,
       onError: () => {
@@ -50,6 +75,8 @@ export function newApp(): Hono<HonoEnv> {
   );
   registerGenerationRoutes(app, guard);
   registerModelRoutes(app, guard);
+  registerAdminRoutes(app);
+  registerOpenApi(app);
 
   app.notFound((c) => errorResponse(new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}.`), c.get("requestId")));
   app.onError(handleError);

@@ -3,6 +3,8 @@
  * The Worker's bindings and the one Hono environment type every route and
  * middleware shares.
  */
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AccountDO } from "./durable-objects/account-do";
 import type { Principal } from "./services/auth";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
@@ -13,8 +15,14 @@ export interface Env {
   BACKENDS: string;
   /** Overrides LIMO's system prompt for this deployment. */
   LIMO_SYSTEM_PROMPT?: string;
-  /** The single development key (secret; `.dev.vars` locally). */
+  /** A development key (secret; `.dev.vars` locally), seeded into the dev account. */
   DEV_API_KEY?: string;
+  /** Bearer token of the admin API (secret); without it `/admin` does not exist. */
+  ADMIN_TOKEN?: string;
+  /** The control plane: accounts and keys (migrations/). Never read on the hot path. */
+  DB: D1Database;
+  /** One Durable Object per account: what the hot path asks about a key. */
+  ACCOUNTS: DurableObjectNamespace<AccountDO>;
   /** Modal proxy-auth token pair (secrets). */
   MODAL_KEY?: string;
   MODAL_SECRET?: string;
@@ -32,6 +40,9 @@ export interface HonoEnv {
   Bindings: Env;
   Variables: Variables;
 }
+
+/** The application every route registers on (routes/ and routes/admin/). */
+export type App = OpenAPIHono<HonoEnv>;
 
 type WorkerEnv = Env;
 declare global {

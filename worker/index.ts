@@ -1,9 +1,12 @@
 /**
  * @module index
- * The Worker's entry point: the fetch handler, nothing else.
+ * The Worker's entry point: the fetch handler and the Durable Object classes,
+ * nothing else.
  */
 import { newApp } from "./app";
 import type { Env } from "./env";
+
+export { AccountDO } from "./durable-objects/account-do";
 
 const app = newApp();
 

@@ -41,7 +41,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function issueToError(issue: z.core.$ZodIssue, input: unknown): ApiError {
+/** The 400 for one zod issue; `input` tells a missing parameter from a wrong one. */
+export function issueToError(issue: z.core.$ZodIssue, input: unknown): ApiError {
   const param = formatPath(issue.path);
   if ((issue.code === "invalid_type" || issue.code === "invalid_union") && valueAt(input, issue.path) === undefined) {
     return new ApiError("missing_required_parameter", `Missing required parameter: '${param}'.`, { param });

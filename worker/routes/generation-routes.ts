@@ -7,6 +7,7 @@ import type { Context, Hono, MiddlewareHandler } from "hono";
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
 import type { HonoEnv } from "../env";
 import { ApiError } from "../errors";
+import { assertModelAllowed } from "../services/auth";
 import { loadDeployment, resolveModel } from "../services/catalogue";
 import { generate } from "../services/generate";
 import { prepareChat, prepareCompletion, type PreparedRequest } from "../services/prepare";
@@ -20,6 +21,7 @@ export function registerGenerationRoutes(app: Hono<HonoEnv>, guard: MiddlewareHa
       throw new ApiError("invalid_value", "'top_logprobs' requires 'logprobs' to be true.", { param: "top_logprobs" });
     }
     const resolved = resolveModel(loadDeployment(c.env.BACKENDS), request.model);
+    assertModelAllowed(c.get("principal"), resolved.model.id, request.model);
     return run(c, prepareChat(request, resolved, c.env.LIMO_SYSTEM_PROMPT || undefined));
   });
 
@@ -27,6 +29,7 @@ export function registerGenerationRoutes(app: Hono<HonoEnv>, guard: MiddlewareHa
     const request = parseWith(CompletionRequestSchema, await readJson(c));
     checkStreamOptions(request);
     const resolved = resolveModel(loadDeployment(c.env.BACKENDS), request.model);
+    assertModelAllowed(c.get("principal"), resolved.model.id, request.model);
     return run(c, prepareCompletion(request, resolved));
   });
 }

@@ -6,6 +6,7 @@ import type { Hono, MiddlewareHandler } from "hono";
 import { MAX_MODEL_LEN_TOKENS, type CatalogueModel } from "../../shared/constants";
 import type { ModelObject } from "../../shared/openai";
 import type { HonoEnv } from "../env";
+import { assertModelAllowed, isModelAllowed } from "../services/auth";
 import { loadDeployment, resolveModel } from "../services/catalogue";
 
 /** A fixed creation time (LIMO's release, 2025-02-05) so listings are stable. */
@@ -25,11 +26,15 @@ function toModelObject(model: CatalogueModel): ModelObject {
 export function registerModelRoutes(app: Hono<HonoEnv>, guard: MiddlewareHandler<HonoEnv>): void {
   app.get("/v1/models", guard, (c) => {
     const { models } = loadDeployment(c.env.BACKENDS);
-    return c.json({ object: "list", data: models.map(toModelObject) });
+    const principal = c.get("principal");
+    // A key limited to some models sees only those, as if the others did not exist.
+    return c.json({ object: "list", data: models.filter((m) => isModelAllowed(principal, m.id)).map(toModelObject) });
   });
 
   app.get("/v1/models/:id{.+}", guard, (c) => {
-    const { model } = resolveModel(loadDeployment(c.env.BACKENDS), c.req.param("id") ?? "");
+    const requested = c.req.param("id") ?? "";
+    const { model } = resolveModel(loadDeployment(c.env.BACKENDS), requested);
+    assertModelAllowed(c.get("principal"), model.id, requested);
     return c.json(toModelObject(model));
   });
 }

@@ -1,18 +1,29 @@
 /**
  * @module auth
  * Who is calling. The bearer-auth middleware asks an `Authenticator`; the
- * development one accepts the single DEV_API_KEY. Keys backed by accounts
- * replace it without touching the middleware or the routes.
+ * account-key one checks the key's format and checksum (no storage touched
+ * for junk), hashes it, and makes the one `authorize` call to the account's
+ * Durable Object that the key's routing part names. D1 is never read here.
  */
 import { ApiError } from "../errors";
 import type { Env } from "../env";
+import { log } from "../log";
+import { accountObject } from "../durable-objects/account-do";
+import type { AuthorizeResult } from "../durable-objects/account-state";
+import { DEV_ACCOUNT_ID, seedDevAccount } from "./accounts-dev";
+import { hashApiKey, keyPrefix, parseApiKey } from "./keys-format";
 
 /** The authenticated caller of one request. */
 export interface Principal {
   accountId: string;
   keyId: string;
-  /** "test" keys never reach a GPU and are never billed. */
+  /**
+   * "test" keys (`limo_test_…`, and the development key) are never billed and
+   * must never reach a GPU: routing sends them to the simulator.
+   */
   mode: "live" | "test";
+  /** Public model ids this key may use; null for every model. See assertModelAllowed. */
+  models: readonly string[] | null;
 }
 
 export interface Authenticator {
@@ -34,24 +45,73 @@ export async function timingSafeEqualStrings(a: string, b: string): Promise<bool
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
 
-export const DEV_ACCOUNT_ID = "acct_dev";
-export const DEV_KEY_ID = "key_dev";
+type AuthEnv = Pick<Env, "ENVIRONMENT" | "DEV_API_KEY" | "ACCOUNTS" | "DB">;
 
-/** Accepts only DEV_API_KEY, and only in development. */
-export class DevKeyAuthenticator implements Authenticator {
-  readonly #env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">;
+/** Accepts account keys (`limo_sk_…`, `limo_test_…`) and, in development only, DEV_API_KEY. */
+export class AccountKeyAuthenticator implements Authenticator {
+  readonly #env: AuthEnv;
+  readonly #now: () => number;
 
-  constructor(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">) {
+  constructor(env: AuthEnv, options: { now?: () => number } = {}) {
     this.#env = env;
+    this.#now = options.now ?? Date.now;
   }
 
-  async authenticate(secret: string): Promise<Principal> {
-    const expected = this.#env.ENVIRONMENT === "development" ? this.#env.DEV_API_KEY : undefined;
-    if (!expected || !(await timingSafeEqualStrings(secret, expected))) throw invalidApiKey();
-    return { accountId: DEV_ACCOUNT_ID, keyId: DEV_KEY_ID, mode: "test" };
+  async authenticate(secret: string, request: Request): Promise<Principal> {
+    const parsed = parseApiKey(secret);
+    const isDevKey = !parsed && (await matchesDevKey(this.#env, secret));
+    if (!parsed && !isDevKey) throw invalidApiKey();
+    const accountId = parsed ? parsed.accountId : DEV_ACCOUNT_ID;
+    const authorizeRequest = {
+      accountId,
+      keyHash: await hashApiKey(secret),
+      origin: request.headers.get("origin"),
+      now: this.#now(),
+    };
+    const account = accountObject(this.#env, accountId);
+    let result = await account.authorize(authorizeRequest);
+    if (!result.ok && result.reason === "unknown_key" && isDevKey) {
+      // First use of this DEV_API_KEY against this storage: seed it, hashed.
+      await seedDevAccount(this.#env, authorizeRequest.keyHash, keyPrefix(secret));
+      result = await account.authorize(authorizeRequest);
+    }
+    if (!result.ok) throw refusal(result, accountId);
+    return result.principal;
   }
+}
+
+/** DEV_API_KEY counts only when ENVIRONMENT is "development"; anywhere else it is just a wrong key. */
+async function matchesDevKey(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">, secret: string): Promise<boolean> {
+  if (env.ENVIRONMENT !== "development" || !env.DEV_API_KEY) return false;
+  return timingSafeEqualStrings(secret, env.DEV_API_KEY);
+}
+
+function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {
+  if (result.reason !== "unknown_key") {
+    // Operators want to see revoked or expired keys still in use; ids only, never the secret.
+    log("info", "api key refused", { accountId, keyId: result.keyId, reason: result.reason });
+  }
+  if (result.code === "invalid_api_key") return invalidApiKey(result.message);
+  return new ApiError(result.code, result.message);
 }
 
 export function invalidApiKey(message = "Incorrect API key provided."): ApiError {
   return new ApiError("invalid_api_key", message, { headers: { "www-authenticate": 'Bearer realm="limo"' } });
+}
+
+/** Whether the key may use the model with this public id (`limo`, `limo-v2`). */
+export function isModelAllowed(principal: Principal, publicModelId: string): boolean {
+  return principal.models === null || principal.models.includes(publicModelId);
+}
+
+/**
+ * Throws the same 404 as an unknown model when the key may not use this one,
+ * so a restricted key cannot even learn that the model exists. Call it after
+ * resolving the model: `assertModelAllowed(principal, resolved.model.id, request.model)`.
+ */
+export function assertModelAllowed(principal: Principal, publicModelId: string, requested: string = publicModelId): void {
+  if (isModelAllowed(principal, publicModelId)) return;
+  throw new ApiError("model_not_found", `The model '${requested}' does not exist or you do not have access to it.`, {
+    param: "model",
+  });
 }

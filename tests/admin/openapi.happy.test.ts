@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { adminApi } from "../helpers/admin";
+
+interface Document {
+  openapi: string;
+  paths: Record<string, Record<string, { security?: Record<string, unknown>[]; requestBody?: unknown }>>;
+  components: { schemas: Record<string, unknown>; securitySchemes: Record<string, { type: string; scheme: string }> };
+}
+
+describe("OpenAPI document and reference", () => {
+  const a = adminApi();
+
+  it("serves an OpenAPI 3.1 document without a key, covering public and admin routes", async () => {
+    const res = await a.fetch("/openapi.json");
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Document;
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths).sort()).toEqual(
+      [
+        "/admin/v1/accounts",
+        "/admin/v1/accounts/{id}",
+        "/admin/v1/accounts/{id}/keys",
+        "/admin/v1/keys/{key_id}",
+        "/admin/v1/keys/{key_id}/rotate",
+        "/healthz",
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/models",
+        "/v1/models/{id}",
+      ].sort(),
+    );
+    expect(doc.components.securitySchemes).toMatchObject({ ApiKey: { type: "http", scheme: "bearer" }, AdminToken: { type: "http", scheme: "bearer" } });
+    expect(doc.paths["/v1/chat/completions"]!.post!.security).toEqual([{ ApiKey: [] }]);
+    expect(doc.paths["/admin/v1/accounts"]!.post!.security).toEqual([{ AdminToken: [] }]);
+    for (const id of ["ChatCompletionRequest", "CreateAccountRequest", "CreateKeyRequest", "Account", "ApiKey", "CreatedApiKey", "Error"]) {
+      expect(doc.components.schemas).toHaveProperty(id);
+    }
+  });
+
+  it("serves an API reference page", async () => {
+    const res = await a.fetch("/docs");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("/openapi.json");
+  });
+});
