@@ -12,7 +12,8 @@ describe("admin: accounts", () => {
     const account = (await res.json()) as Account;
     expect(account).toMatchObject({ object: "account", name: "Tutor Co", plan: "pro", status: "active" });
     expect(account.id).toMatch(/^acct_[0-9A-Za-z]{16}$/);
-    expect(account.limits).toEqual({ requests_per_minute: null, tokens_per_minute: null, max_concurrent_requests: null, monthly_token_quota: null });
+    // The effective limits: the plan's defaults (shared/plans.ts) until overridden.
+    expect(account.limits).toEqual({ requests_per_minute: 1_200, tokens_per_minute: 4_000_000, max_concurrent_requests: 64, monthly_token_quota: 500_000_000 });
     expect(account.created_at).toBeGreaterThan(1_700_000_000);
     expect(res.headers.get("x-request-id")).toMatch(/^req_/);
   });
@@ -24,7 +25,7 @@ describe("admin: accounts", () => {
       body: JSON.stringify({ name: "Plain" }),
     });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as Account).plan).toBe("free");
+    expect(((await res.json()) as Account).plan).toBe("standard");
   });
 
   it("retrieves an account by id", async () => {
@@ -53,13 +54,21 @@ describe("admin: accounts", () => {
 
   it("updates name, plan and limits; null removes a limit and absent ones stay", async () => {
     const { id } = await a.createAccount("Before");
-    let res = await a.admin("PATCH", `/accounts/${id}`, { name: "After", plan: "team", limits: { requests_per_minute: 60, monthly_token_quota: 1_000_000 } });
+    let res = await a.admin("PATCH", `/accounts/${id}`, { name: "After", plan: "free", limits: { requests_per_minute: 60, monthly_token_quota: 1_000_000 } });
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ name: "After", plan: "team", limits: { requests_per_minute: 60, monthly_token_quota: 1_000_000, tokens_per_minute: null } });
+    // Overrides replace the free plan's 20 rpm and 2M tokens; the rest follow the plan.
+    expect(await res.json()).toMatchObject({ name: "After", plan: "free", limits: { requests_per_minute: 60, monthly_token_quota: 1_000_000, tokens_per_minute: 200_000 } });
     res = await a.admin("PATCH", `/accounts/${id}`, { limits: { requests_per_minute: null } });
     const after = (await res.json()) as Account;
     expect(after.limits).toMatchObject({ requests_per_minute: null, monthly_token_quota: 1_000_000 });
     expect(((await (await a.admin("GET", `/accounts/${id}`)).json()) as Account).limits.monthly_token_quota).toBe(1_000_000);
+  });
+
+  it("refuses an unknown plan", async () => {
+    const { id } = await a.createAccount("Plans");
+    const res = await a.admin("PATCH", `/accounts/${id}`, { plan: "platinum" });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toMatchObject({ code: "invalid_value", param: "plan" });
   });
 
   it("suspends an account: its keys get 403 on the next request; reactivating restores them", async () => {

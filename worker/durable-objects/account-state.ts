@@ -4,7 +4,8 @@
  * the hot path: may this key, from this origin, at this time, be used? Kept
  * free of storage so it can be tested directly.
  */
-import type { AccountStatus, KeyMode, Limits } from "../../shared/admin";
+import type { AccountStatus, KeyMode } from "../../shared/admin";
+import type { LimitOverrides } from "../../shared/plans";
 import type { Principal } from "../services/auth";
 
 /** The account as the Durable Object holds it (a copy of its D1 row, minus the name). */
@@ -12,7 +13,8 @@ export interface AccountState {
   id: string;
   status: AccountStatus;
   plan: string;
-  limits: Limits;
+  /** Overrides of the plan's limits (shared/plans.ts). */
+  limits: LimitOverrides;
 }
 
 /** One key as the Durable Object holds it. Times are Unix milliseconds. */

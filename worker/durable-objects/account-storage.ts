@@ -4,7 +4,6 @@
  * object migrates itself once, guided by a schema-version row, inside
  * `blockConcurrencyWhile`. Like D1, it stores key hashes, never secrets.
  */
-import type { Limits } from "../../shared/admin";
 import { parseLimits } from "../services/accounts-db";
 import type { AccountState, KeyState } from "./account-state";
 
@@ -80,7 +79,7 @@ export class AccountStorage {
       account.id,
       account.status,
       account.plan,
-      JSON.stringify(account.limits satisfies Limits),
+      JSON.stringify(account.limits),
     );
   }
 

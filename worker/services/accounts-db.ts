@@ -4,7 +4,8 @@
  * cursor pages. Only the admin API and the account Durable Object's loader
  * read it; the hot path never does.
  */
-import { LIMIT_NAMES, type Account, type AccountStatus, type Limits } from "../../shared/admin";
+import { LIMIT_NAMES, type Account, type AccountStatus } from "../../shared/admin";
+import { effectiveLimits, type LimitOverrides } from "../../shared/plans";
 import type { AccountState } from "../durable-objects/account-state";
 import { ApiError } from "../errors";
 
@@ -13,16 +14,19 @@ export interface AccountRow {
   name: string;
   plan: string;
   status: AccountStatus;
-  /** JSON object of limits. */
+  /** JSON object of limit overrides (see shared/plans.ts). */
   limits: string;
   created_at: number;
   updated_at: number;
 }
 
-export const DEFAULT_PLAN = "free";
+export { DEFAULT_PLAN } from "../../shared/plans";
 
-/** Every limit present, unknown or malformed entries dropped (the column is JSON). */
-export function parseLimits(text: string): Limits {
+/**
+ * The account's limit overrides (the column is JSON): an absent limit follows
+ * the plan, `null` removes it. Unknown or malformed entries are dropped.
+ */
+export function parseLimits(text: string): LimitOverrides {
   let raw: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -30,10 +34,12 @@ export function parseLimits(text: string): Limits {
   } catch {
     // A damaged column means "no overrides", never a failed request.
   }
-  const limits = {} as Limits;
+  const limits: LimitOverrides = {};
   for (const name of LIMIT_NAMES) {
+    if (!Object.hasOwn(raw, name)) continue;
     const value = raw[name];
-    limits[name] = typeof value === "number" && Number.isInteger(value) && value > 0 ? value : null;
+    if (value === null) limits[name] = null;
+    else if (typeof value === "number" && Number.isInteger(value) && value > 0) limits[name] = value;
   }
   return limits;
 }
@@ -45,7 +51,7 @@ export function toAccount(row: AccountRow): Account {
     name: row.name,
     plan: row.plan,
     status: row.status,
-    limits: parseLimits(row.limits),
+    limits: effectiveLimits(row.plan, parseLimits(row.limits)),
     created_at: toSeconds(row.created_at),
     updated_at: toSeconds(row.updated_at),
   };

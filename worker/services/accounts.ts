@@ -16,7 +16,9 @@ import {
   type ListQuery,
   type UpdateAccountRequest,
 } from "../../shared/admin";
+import { effectiveLimits, isKnownPlan, PLANS, type LimitOverrides } from "../../shared/plans";
 import type { Env } from "../env";
+import { ApiError } from "../errors";
 import { accountObject } from "../durable-objects/account-do";
 import {
   DEFAULT_PLAN,
@@ -33,15 +35,21 @@ import { newAccountId } from "./keys-format";
 
 type AdminEnv = Pick<Env, "DB" | "ACCOUNTS">;
 
-const NO_LIMITS: Limits = { requests_per_minute: null, tokens_per_minute: null, max_concurrent_requests: null, monthly_token_quota: null };
+/** A plan must be one of shared/plans.ts: an unknown one would silently mean the default. */
+function assertKnownPlan(plan: string): void {
+  if (!isKnownPlan(plan)) {
+    throw new ApiError("invalid_value", `Unknown plan '${plan}'. Plans: ${Object.keys(PLANS).join(", ")}.`, { param: "plan" });
+  }
+}
 
 export async function createAccount(env: AdminEnv, input: CreateAccountRequest, now = Date.now()): Promise<Account> {
+  if (input.plan !== undefined) assertKnownPlan(input.plan);
   const row: AccountRow = {
     id: newAccountId(),
     name: input.name,
     plan: input.plan ?? DEFAULT_PLAN,
     status: "active",
-    limits: JSON.stringify(NO_LIMITS),
+    limits: "{}",
     created_at: now,
     updated_at: now,
   };
@@ -62,22 +70,24 @@ export async function listAccounts(env: AdminEnv, query: ListQuery): Promise<Lis
 
 export async function updateAccount(env: AdminEnv, id: string, patch: UpdateAccountRequest, now = Date.now()): Promise<Account> {
   const current = await requireAccountRow(env.DB, id);
-  const currentLimits = parseLimits(current.limits);
-  const limits = { ...currentLimits };
+  if (patch.plan !== undefined) assertKnownPlan(patch.plan);
+  const overrides: LimitOverrides = { ...parseLimits(current.limits) };
   for (const name of LIMIT_NAMES) {
     const value = patch.limits?.[name];
-    if (value !== undefined) limits[name] = value;
+    if (value !== undefined) overrides[name] = value;
   }
   const next: AccountRow = {
     ...current,
     name: patch.name ?? current.name,
     plan: patch.plan ?? current.plan,
     status: patch.status ?? current.status,
-    limits: JSON.stringify(limits),
+    limits: JSON.stringify(overrides),
     updated_at: now,
   };
   const account = accountObject(env, id);
-  if (isRestrictive(current.status, next.status, currentLimits, limits)) {
+  const before = effectiveLimits(current.plan, parseLimits(current.limits));
+  const after = effectiveLimits(next.plan, overrides);
+  if (isRestrictive(current.status, next.status, before, after)) {
     await account.putAccount(toAccountState(next));
     await updateAccountRow(env.DB, next);
   } else {
