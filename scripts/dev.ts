@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   if (!backends) {
     sim = await startSimServer({ ...simOptionsFromEnv(process.env), host: HOST, port: SIM_PORT });
     backends = JSON.stringify([
-      { name: "sim", url: sim.url, models: MODEL_CATALOGUE.map((m) => m.servedName), weight: 1 },
+      { name: "sim", url: sim.url, models: MODEL_CATALOGUE.map((m) => m.servedName), weight: 1, kind: "simulator" },
     ]);
     console.log(`Simulated GPU backend (vLLM-compatible) at ${sim.url}`);
   }

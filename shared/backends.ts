@@ -15,6 +15,12 @@ export const BackendConfigSchema = z.strictObject({
   models: z.array(z.string().min(1)).min(1),
   /** Relative share of traffic among equally good backends. */
   weight: z.number().positive().default(1),
+  /**
+   * `gpu` (default) runs the real model; `simulator` is the vLLM simulator.
+   * Test-mode keys only ever reach simulators (the Worker's built-in one when
+   * none is configured), so they never spend GPU time.
+   */
+  kind: z.enum(["gpu", "simulator"]).default("gpu"),
 });
 
 export const BackendsSchema = z

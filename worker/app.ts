@@ -4,7 +4,7 @@
  * handler, 404/405, body limits and API-key authentication in front of the
  * OpenAI-compatible routes, the admin API, and the OpenAPI document.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { every } from "hono/combine";
@@ -64,16 +64,17 @@ export function newApp(): App {
   });
 
   // Per route, not `/v1/*`: an unknown path is a 404 and a wrong method a 405, key or no key.
-  const guard: MiddlewareHandler<HonoEnv> = every(
-    bearerAuth({ authenticator: (c) => new AccountKeyAuthenticator(c.env) }),
-    bodyLimit({
-      maxSize: MAX_REQUEST_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("request_too_large", `The request body exceeds the limit of ${MAX_REQUEST_BODY_BYTES} bytes.`);
-      },
-    }),
-  );
-  registerGenerationRoutes(app, guard);
+  const limitBody = bodyLimit({
+    maxSize: MAX_REQUEST_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("request_too_large", `The request body exceeds the limit of ${MAX_REQUEST_BODY_BYTES} bytes.`);
+    },
+  });
+  const authenticator = (c: Context<HonoEnv>) => new AccountKeyAuthenticator(c.env);
+  const guard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator }), limitBody);
+  // Generation routes check the key offline here and authorize it in their one admission call.
+  const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
+  registerGenerationRoutes(app, generationGuard);
   registerModelRoutes(app, guard);
   registerAdminRoutes(app);
   registerOpenApi(app);

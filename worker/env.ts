@@ -5,7 +5,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountDO } from "./durable-objects/account-do";
-import type { Principal } from "./services/auth";
+import type { Credential, Principal } from "./services/auth";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
 export interface Env {
@@ -33,6 +33,9 @@ export interface Env {
 /** Per-request values set by middleware. */
 export interface Variables {
   requestId: string;
+  /** The key as checked offline (every authenticated route). */
+  credential: Credential;
+  /** The authorized caller (set by bearerAuth, or by a generation route's admission). */
   principal: Principal;
 }
 

@@ -20,7 +20,7 @@ export interface Api {
 
 /** Backends JSON for one simulator base URL serving both LIMO models. */
 export function simBackends(url: string, name = "sim"): string {
-  return JSON.stringify([{ name, url, models: ["GAIR/LIMO", "GAIR/LIMO-v2"], weight: 1 }]);
+  return JSON.stringify([{ name, url, models: ["GAIR/LIMO", "GAIR/LIMO-v2"], weight: 1, kind: "simulator" }]);
 }
 
 export function api(overrides: Partial<Env> = {}): Api {

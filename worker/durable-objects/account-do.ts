@@ -13,8 +13,14 @@ import type { Env } from "../env";
 import { log } from "../log";
 import { getAccountRow, toAccountState } from "../services/accounts-db";
 import { flushLastUsed, listKeyRowsOfAccount, toKeyState } from "../services/keys-db";
+import { effectiveLimits } from "../../shared/plans";
+import { costMicroUsd } from "../../shared/usage";
+import { admit, currentSnapshot, expire, nextExpiry, settle, type AdmissionState, type EffectiveLimits, type RateLimitSnapshot } from "../limits/admission";
+import { ROLLUP_BATCH_SIZE, writeUsageRecords } from "../services/usage-db";
 import { decide, earliest, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "./account-state";
 import { AccountStorage } from "./account-storage";
+import type { AdmitRequest, AdmitResponse, SettleRequest } from "./admission-rpc";
+import { UsageStorage, type LedgerEntry } from "./usage-storage";
 
 /** Last use is recorded at most once per key per minute: one write, not one per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -27,35 +33,145 @@ const LAST_USED_FLUSH_DELAY_MS = 30_000;
  */
 const ABSENT_ACCOUNT_RECHECK_MS = 60_000;
 
+/** How long after a ledger entry the alarm copies it to D1: entries batch up meanwhile. */
+const ROLLUP_DELAY_MS = 2_000;
+/** Retry delay after a failed roll-up (D1 unreachable), doubled up to the cap. */
+const ROLLUP_RETRY_MIN_MS = 5_000;
+const ROLLUP_RETRY_MAX_MS = 300_000;
+/** Ledger entries stay in the object this long after reaching D1, for reconciliation. */
+const LEDGER_RETENTION_MS = 35 * 24 * 3600 * 1000;
+/**
+ * How long a reservation may stay unsettled before the alarm settles it: longer
+ * than any generation (an 18-minute answer, plus cold start and queueing).
+ */
+export const RESERVATION_TTL_MS = 45 * 60 * 1000;
+
 /** The meta row that says this object's state came from D1 (it is not merely empty). */
 const LOADED_META_KEY = "loaded_at";
 const ACCOUNT_META_KEY = "account_id";
 
 export class AccountDO extends DurableObject<Env> {
   readonly #storage: AccountStorage;
+  readonly #usage: UsageStorage;
+  #admission!: AdmissionState;
+  /** When the alarm is set for, as far as this object knows (null: none). */
+  #alarmAt: number | null = null;
+  #rollupFailures = 0;
   #account: AccountState | null = null;
   /** Keys by hash: the hot path's one lookup. */
   #keys = new Map<string, KeyState>();
   #loaded = false;
   #absentCheckedAt: number | null = null;
-  #alarmPending = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#storage = new AccountStorage(ctx.storage.sql);
+    this.#usage = new UsageStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#storage.migrate();
+      this.#admission = this.#usage.readAdmission(Date.now());
+      this.#alarmAt = await ctx.storage.getAlarm();
       if (this.#storage.getMeta(LOADED_META_KEY) !== null) this.#readStorage();
     });
   }
 
-  /** The hot path: may this key be used, now, from this origin? */
+  /** May this key be used, now, from this origin? (Routes that generate nothing.) */
   async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
     await this.#ensureLoaded(request.accountId, request.now);
     const key = this.#keys.get(request.keyHash);
     const result = decide(this.#account, key, request);
-    if (result.ok && key) await this.#touch(key, request.now);
+    if (result.ok && key) this.#touch(key, request.now);
     return result;
+  }
+
+  /**
+   * The generation hot path, in one call: authorize the key, check every limit
+   * and reserve the request's worst case, atomically (the object runs one call
+   * at a time, so N concurrent requests against a limit of L admit exactly L).
+   */
+  async admit(request: AdmitRequest): Promise<AdmitResponse> {
+    await this.#ensureLoaded(request.accountId, request.now);
+    const key = this.#keys.get(request.keyHash);
+    const auth = decide(this.#account, key, request);
+    if (!auth.ok) return { ok: false, kind: "auth", refusal: auth };
+    const { principal } = auth;
+    if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
+    const limits = this.#limits();
+    const result = admit(this.#admission, limits, {
+      requestId: request.requestId,
+      keyId: principal.keyId,
+      model: request.model,
+      mode: principal.mode,
+      promptTokens: request.promptTokens,
+      n: request.n,
+      maxTokens: request.maxTokens,
+      maxTokensFlexible: request.maxTokensFlexible,
+      now: request.now,
+      ttlMs: RESERVATION_TTL_MS,
+    });
+    this.#usage.writeAdmission(this.#admission);
+    if (!result.ok) {
+      const { code, message, retryAfterMs, shouldRetry, snapshot } = result;
+      return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
+    }
+    this.#usage.insertReservation(result.reservation);
+    this.#touch(key!, request.now);
+    this.#scheduleAlarm(result.reservation.expiresAt);
+    return { ok: true, principal, maxTokens: result.maxTokens, rateLimits: result.snapshot };
+  }
+
+  /**
+   * Ends an admitted request: one ledger entry (a repeat is ignored), the
+   * reservation released, unused tokens refunded. Durable when it returns.
+   */
+  async settle(request: SettleRequest): Promise<void> {
+    if (this.#usage.hasLedgerEntry(request.requestId)) return;
+    const reservation = settle(
+      this.#admission,
+      this.#limits(),
+      request.requestId,
+      { promptTokens: request.promptTokens, completionTokens: request.completionTokens },
+      request.now,
+      request.mode,
+    );
+    this.#usage.deleteReservation(request.requestId);
+    this.#usage.writeAdmission(this.#admission);
+    this.#usage.appendLedger({
+      request_id: request.requestId,
+      key_id: request.keyId,
+      model: request.model,
+      backend: request.backend,
+      mode: request.mode,
+      prompt_tokens: request.promptTokens,
+      completion_tokens: request.completionTokens,
+      cached: request.cached,
+      status: request.status,
+      ttft_ms: request.ttftMs,
+      duration_ms: request.durationMs,
+      cost_micro_usd: costMicroUsd(request.model, request.mode, request.promptTokens, request.completionTokens, request.cached),
+      created_at: reservation?.admittedAt ?? request.now - request.durationMs,
+    });
+    this.#scheduleAlarm(request.now + ROLLUP_DELAY_MS);
+  }
+
+  /** The rate-limit headers' figures, without using anything. */
+  async rateLimits(now: number): Promise<RateLimitSnapshot> {
+    return currentSnapshot(this.#admission, this.#limits(), now);
+  }
+
+  /** Copies every pending ledger entry to D1 now (the usage APIs call it before reading D1). */
+  async flushUsage(): Promise<void> {
+    await this.#rollUp();
+  }
+
+  /** The ledger as this object holds it, newest first (reconciliation and tests). */
+  async ledger(): Promise<LedgerEntry[]> {
+    return this.#usage.entries();
+  }
+
+  /** Requests admitted and not yet settled. */
+  async inFlight(): Promise<number> {
+    return this.#admission.inFlight.size;
   }
 
   /** Reloads the account from D1 (merging so that no revocation is undone). Returns whether it exists. */
@@ -97,15 +213,89 @@ export class AccountDO extends DurableObject<Env> {
     return false;
   }
 
-  /** Copies last-use times to D1; a failure throws, and the runtime retries the alarm. */
+  /**
+   * Settles reservations whose Worker never came back, rolls the ledger up
+   * into D1, and copies last-use times there. A failed D1 write is retried by
+   * a later alarm with backoff; nothing is lost, since the entries stay here.
+   */
   override async alarm(): Promise<void> {
-    // Cleared first: a use recorded while we write schedules the next flush itself.
-    this.#alarmPending = false;
+    const now = Date.now();
+    this.#alarmAt = null;
+    this.#expireReservations(now);
+    try {
+      await this.#rollUp();
+      await this.#flushLastUsed();
+      this.#rollupFailures = 0;
+    } catch (err) {
+      this.#rollupFailures++;
+      log("warn", "usage roll-up to D1 failed; will retry", { accountId: this.#account?.id, error: String(err) });
+    }
+    this.#usage.pruneRolled(now - LEDGER_RETENTION_MS);
+    const retry = this.#rollupFailures > 0 || this.#usage.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
+    const retryDelay = Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** Math.max(0, this.#rollupFailures - 1));
+    const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null].filter((t): t is number => t !== null);
+    if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
+  }
+
+  #limits(): EffectiveLimits {
+    const l = effectiveLimits(this.#account?.plan ?? "", this.#account?.limits ?? {});
+    return {
+      requestsPerMinute: l.requests_per_minute,
+      tokensPerMinute: l.tokens_per_minute,
+      maxConcurrent: l.max_concurrent_requests,
+      monthlyTokenQuota: l.monthly_token_quota,
+    };
+  }
+
+  /** Settles expired reservations as fully used: the ledger says `timeout`. */
+  #expireReservations(now: number): void {
+    for (const r of expire(this.#admission, this.#limits(), now)) {
+      this.#usage.deleteReservation(r.requestId);
+      this.#usage.appendLedger({
+        request_id: r.requestId,
+        key_id: r.keyId,
+        model: r.model,
+        backend: "unknown",
+        mode: r.mode,
+        prompt_tokens: r.promptTokens,
+        completion_tokens: r.completionTokens,
+        cached: false,
+        status: "timeout",
+        ttft_ms: null,
+        duration_ms: now - r.admittedAt,
+        cost_micro_usd: costMicroUsd(r.model, r.mode, r.promptTokens, r.completionTokens, false),
+        created_at: r.admittedAt,
+      });
+      log("warn", "reservation expired unsettled", { accountId: this.#account?.id, requestId: r.requestId });
+    }
+    this.#usage.writeAdmission(this.#admission);
+  }
+
+  /** Copies unrolled ledger entries to D1, batch by batch; throws if D1 fails. */
+  async #rollUp(): Promise<void> {
+    const accountId = this.#account?.id ?? this.#storage.getMeta(ACCOUNT_META_KEY);
+    if (!accountId) return;
+    for (;;) {
+      const batch = this.#usage.unrolled(ROLLUP_BATCH_SIZE);
+      if (batch.length === 0) return;
+      await writeUsageRecords(this.env.DB, batch.map((b) => ({ ...b.entry, account_id: accountId })));
+      this.#usage.markRolled(batch.map((b) => b.seq));
+    }
+  }
+
+  async #flushLastUsed(): Promise<void> {
     const accountId = this.#account?.id;
     const entries = this.#storage.unflushedLastUsed();
     if (!accountId || entries.length === 0) return;
     await flushLastUsed(this.env.DB, accountId, entries);
     this.#storage.markFlushed(entries);
+  }
+
+  /** Makes sure the alarm fires no later than `at`. */
+  #scheduleAlarm(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   #readStorage(): void {
@@ -163,13 +353,11 @@ export class AccountDO extends DurableObject<Env> {
   }
 
   /** Records a use at most once per key per minute, and schedules the flush to D1. */
-  async #touch(key: KeyState, now: number): Promise<void> {
+  #touch(key: KeyState, now: number): void {
     if (key.lastUsedAt !== null && now - key.lastUsedAt < LAST_USED_RESOLUTION_MS) return;
     key.lastUsedAt = now;
     this.#storage.recordLastUsed(key.hash, now);
-    if (this.#alarmPending) return;
-    this.#alarmPending = true;
-    await this.ctx.storage.setAlarm(now + LAST_USED_FLUSH_DELAY_MS);
+    this.#scheduleAlarm(now + LAST_USED_FLUSH_DELAY_MS);
   }
 }
 

@@ -23,6 +23,29 @@ const MIGRATIONS: readonly string[] = [
      last_used_at INTEGER,
      last_used_flushed_at INTEGER
    );`,
+  // v2: admission (rate buckets, month counter, reservations) and the usage ledger.
+  `CREATE TABLE admission (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     requests_level REAL, requests_at INTEGER,
+     tokens_level REAL, tokens_at INTEGER,
+     month TEXT NOT NULL, month_used INTEGER NOT NULL
+   );
+   CREATE TABLE reservations (
+     request_id TEXT PRIMARY KEY,
+     key_id TEXT NOT NULL, model TEXT NOT NULL, mode TEXT NOT NULL,
+     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
+     admitted_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+   );
+   CREATE TABLE ledger (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     request_id TEXT NOT NULL UNIQUE,
+     key_id TEXT NOT NULL, model TEXT NOT NULL, backend TEXT NOT NULL, mode TEXT NOT NULL,
+     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, cached INTEGER NOT NULL,
+     status TEXT NOT NULL, ttft_ms INTEGER, duration_ms INTEGER NOT NULL, cost_micro_usd INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     rolled_up INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX ledger_unrolled ON ledger (rolled_up, seq);`,
 ];
 
 type KeyRow = {

@@ -111,6 +111,12 @@ export function reservedLiveTokens(state: AdmissionState): number {
   return sum;
 }
 
+/** The rate-limit figures as of `now`, using nothing. */
+export function currentSnapshot(state: AdmissionState, limits: EffectiveLimits, now: number): RateLimitSnapshot {
+  advance(state, limits, now);
+  return snapshot(state, limits);
+}
+
 export function snapshot(state: AdmissionState, limits: EffectiveLimits): RateLimitSnapshot {
   const out: RateLimitSnapshot = {};
   if (state.requests && limits.requestsPerMinute !== null) {

@@ -1,36 +1,39 @@
 /**
  * @module generation-routes
  * `POST /v1/chat/completions` and `POST /v1/completions`: parse, resolve the
- * model, apply LIMO's defaults, generate.
+ * model, apply LIMO's defaults, then one call to the account's object that
+ * authorizes the key and admits the request against its limits, then generate.
+ * Everything that can be refused without it (bad input, unknown model, a
+ * prompt that cannot fit) is refused first, so it costs nothing.
  */
-import type { Context, Hono, MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
-import type { HonoEnv } from "../env";
+import type { App, HonoEnv } from "../env";
 import { ApiError } from "../errors";
-import { assertModelAllowed } from "../services/auth";
-import { loadDeployment, resolveModel } from "../services/catalogue";
+import { admitGeneration } from "../services/admission";
+import { loadDeployment, pickBackend, resolveModel, type Deployment } from "../services/catalogue";
 import { generate } from "../services/generate";
-import { prepareChat, prepareCompletion, type PreparedRequest } from "../services/prepare";
+import { Meter } from "../services/metering";
+import { prepareChat, prepareCompletion, withMaxTokens, type PreparedRequest } from "../services/prepare";
 import { parseWith, readJson } from "../validation";
 
-export function registerGenerationRoutes(app: Hono<HonoEnv>, guard: MiddlewareHandler<HonoEnv>): void {
+export function registerGenerationRoutes(app: App, guard: MiddlewareHandler<HonoEnv>): void {
   app.post("/v1/chat/completions", guard, async (c) => {
     const request = parseWith(ChatCompletionRequestSchema, await readJson(c));
     checkStreamOptions(request);
     if (request.top_logprobs != null && !request.logprobs) {
       throw new ApiError("invalid_value", "'top_logprobs' requires 'logprobs' to be true.", { param: "top_logprobs" });
     }
-    const resolved = resolveModel(loadDeployment(c.env.BACKENDS), request.model);
-    assertModelAllowed(c.get("principal"), resolved.model.id, request.model);
-    return run(c, prepareChat(request, resolved, c.env.LIMO_SYSTEM_PROMPT || undefined));
+    const deployment = loadDeployment(c.env.BACKENDS);
+    const model = resolveModel(deployment, request.model);
+    return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined));
   });
 
   app.post("/v1/completions", guard, async (c) => {
     const request = parseWith(CompletionRequestSchema, await readJson(c));
     checkStreamOptions(request);
-    const resolved = resolveModel(loadDeployment(c.env.BACKENDS), request.model);
-    assertModelAllowed(c.get("principal"), resolved.model.id, request.model);
-    return run(c, prepareCompletion(request, resolved));
+    const deployment = loadDeployment(c.env.BACKENDS);
+    return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)));
   });
 }
 
@@ -43,6 +46,35 @@ function checkStreamOptions(request: { stream?: boolean | null; stream_options?:
   }
 }
 
-function run(c: Context<HonoEnv>, prepared: PreparedRequest): Promise<Response> {
-  return generate(prepared, { env: c.env, requestId: c.get("requestId"), clientSignal: c.req.raw.signal });
+async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest): Promise<Response> {
+  const requestId = c.get("requestId");
+  const admission = await admitGeneration(c.env, c.get("credential"), {
+    requestId,
+    model: prepared.model.id,
+    promptTokens: prepared.promptTokensEstimate,
+    n: prepared.n,
+    maxTokens: prepared.maxTokens,
+    maxTokensFlexible: prepared.maxTokensFlexible,
+    now: Date.now(),
+  });
+  c.set("principal", admission.principal);
+  const granted = withMaxTokens(prepared, admission.maxTokens);
+  const { backend } = pickBackend(deployment, prepared.model, admission.principal.mode);
+  const meter = new Meter({
+    env: c.env,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    principal: admission.principal,
+    requestId,
+    model: prepared.model.id,
+    promptTokensEstimate: prepared.promptTokensEstimate,
+    streaming: prepared.stream,
+  });
+  return generate(granted, {
+    env: c.env,
+    requestId,
+    backend,
+    clientSignal: c.req.raw.signal,
+    meter,
+    headers: admission.headers,
+  });
 }

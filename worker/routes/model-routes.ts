@@ -33,7 +33,7 @@ export function registerModelRoutes(app: Hono<HonoEnv>, guard: MiddlewareHandler
 
   app.get("/v1/models/:id{.+}", guard, (c) => {
     const requested = c.req.param("id") ?? "";
-    const { model } = resolveModel(loadDeployment(c.env.BACKENDS), requested);
+    const model = resolveModel(loadDeployment(c.env.BACKENDS), requested);
     assertModelAllowed(c.get("principal"), model.id, requested);
     return c.json(toModelObject(model));
   });

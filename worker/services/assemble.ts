@@ -43,14 +43,14 @@ export async function assembleResponse(
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
   const choices = new Map<number, ChoiceState>();
-  const startedAt = Date.now();
   let head: { id: string; created: number; model: string } | null = null;
   let usage: Usage | null = null;
   let chunks = 0;
-  let firstEventMs: number | null = null;
+  let contentTokens = 0;
+  let firstTokenAt: number | null = null;
   const outcome = (status: GenerationOutcome["status"], reason?: string): Assembled => ({
     body: null,
-    outcome: { status, usage, chunks, firstEventMs, reason },
+    outcome: { status, usage, chunks, contentTokens, firstTokenAt, reason },
   });
 
   const reader = upstream.getReader();
@@ -63,21 +63,26 @@ export async function assembleResponse(
         return outcome(signal.aborted ? "client_disconnected" : "backend_error", `backend stream broke: ${String(err)}`);
       }
       if (result.done) return outcome("backend_error", "backend stream ended without [DONE]");
-      firstEventMs ??= Date.now() - startedAt;
       for (const event of splitter.push(decoder.decode(result.value, { stream: true }))) {
         const kind = classifyEvent(event);
         if (kind.kind === "usage") usage = kind.usage;
         else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
         else if (kind.kind === "done") {
           if (!head || !usage) return outcome("backend_error", "backend stream had no chunks or no usage");
-          return { body: build(endpoint, head, choices, usage), outcome: { status: "ok", usage, chunks, firstEventMs } };
+          return {
+            body: build(endpoint, head, choices, usage),
+            outcome: { status: "ok", usage, chunks, contentTokens, firstTokenAt },
+          };
         } else if (kind.kind === "chunk") {
           const data = sseData(event);
           if (data === null) continue;
           const chunk = JSON.parse(data) as ChatCompletionChunk | CompletionChunk;
           head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
           chunks++;
-          for (const choice of chunk.choices) absorb(choices, endpoint, choice);
+          for (const choice of chunk.choices) if (absorb(choices, endpoint, choice)) {
+            contentTokens++;
+            firstTokenAt ??= Date.now();
+          }
         }
       }
     }
@@ -86,11 +91,12 @@ export async function assembleResponse(
   }
 }
 
+/** Adds one chunk's choice to its state; true when it carried a token. */
 function absorb(
   choices: Map<number, ChoiceState>,
   endpoint: Endpoint,
   choice: ChatCompletionChunk["choices"][number] | CompletionChunk["choices"][number],
-): void {
+): boolean {
   let state = choices.get(choice.index);
   if (!state) {
     state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null };
@@ -101,6 +107,7 @@ function absorb(
   if (choice.finish_reason) state.finish_reason = choice.finish_reason;
   if (choice.stop_reason !== undefined && choice.stop_reason !== null) state.stop_reason = choice.stop_reason;
   if (choice.logprobs) mergeLogprobs(state, endpoint, choice.logprobs);
+  return Boolean(text);
 }
 
 /** Chat logprobs arrive as `{content: [...]}`; completion logprobs as parallel arrays. */

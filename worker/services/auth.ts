@@ -8,7 +8,7 @@
 import { ApiError } from "../errors";
 import type { Env } from "../env";
 import { log } from "../log";
-import { accountObject } from "../durable-objects/account-do";
+import { accountObject, type AccountDO } from "../durable-objects/account-do";
 import type { AuthorizeResult } from "../durable-objects/account-state";
 import { DEV_ACCOUNT_ID, seedDevAccount } from "./accounts-dev";
 import { hashApiKey, keyPrefix, parseApiKey } from "./keys-format";
@@ -26,9 +26,22 @@ export interface Principal {
   models: readonly string[] | null;
 }
 
+/** A presented key that passed the offline checks (format, checksum): who it claims to be. */
+export interface Credential {
+  accountId: string;
+  keyHash: string;
+  /** Stored-safe prefix, for seeding the dev key. */
+  prefix: string;
+  isDevKey: boolean;
+  /** The request's `Origin`, or null when it has none (not a browser). */
+  origin: string | null;
+}
+
 export interface Authenticator {
-  /** Resolves a presented secret to a principal, or throws an ApiError (401/403). */
-  authenticate(secret: string, request: Request): Promise<Principal>;
+  /** Offline checks only: a malformed or forged key is a 401 before any storage is touched. */
+  identify(secret: string, request: Request): Promise<Credential>;
+  /** Asks the account's object whether the key may be used now (401/403 if not). */
+  authorize(credential: Credential): Promise<Principal>;
 }
 
 const encoder = new TextEncoder();
@@ -45,7 +58,7 @@ export async function timingSafeEqualStrings(a: string, b: string): Promise<bool
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
 
-type AuthEnv = Pick<Env, "ENVIRONMENT" | "DEV_API_KEY" | "ACCOUNTS" | "DB">;
+export type AuthEnv = Pick<Env, "ENVIRONMENT" | "DEV_API_KEY" | "ACCOUNTS" | "DB">;
 
 /** Accepts account keys (`limo_sk_…`, `limo_test_…`) and, in development only, DEV_API_KEY. */
 export class AccountKeyAuthenticator implements Authenticator {
@@ -57,27 +70,47 @@ export class AccountKeyAuthenticator implements Authenticator {
     this.#now = options.now ?? Date.now;
   }
 
-  async authenticate(secret: string, request: Request): Promise<Principal> {
+  async identify(secret: string, request: Request): Promise<Credential> {
     const parsed = parseApiKey(secret);
     const isDevKey = !parsed && (await matchesDevKey(this.#env, secret));
     if (!parsed && !isDevKey) throw invalidApiKey();
-    const accountId = parsed ? parsed.accountId : DEV_ACCOUNT_ID;
-    const authorizeRequest = {
-      accountId,
+    return {
+      accountId: parsed ? parsed.accountId : DEV_ACCOUNT_ID,
       keyHash: await hashApiKey(secret),
+      prefix: keyPrefix(secret),
+      isDevKey,
       origin: request.headers.get("origin"),
-      now: this.#now(),
     };
-    const account = accountObject(this.#env, accountId);
-    let result = await account.authorize(authorizeRequest);
-    if (!result.ok && result.reason === "unknown_key" && isDevKey) {
-      // First use of this DEV_API_KEY against this storage: seed it, hashed.
-      await seedDevAccount(this.#env, authorizeRequest.keyHash, keyPrefix(secret));
-      result = await account.authorize(authorizeRequest);
-    }
-    if (!result.ok) throw refusal(result, accountId);
+  }
+
+  async authorize(credential: Credential): Promise<Principal> {
+    const ask = { accountId: credential.accountId, keyHash: credential.keyHash, origin: credential.origin, now: this.#now() };
+    const result = await withDevSeed<AuthorizeResult>(this.#env, credential, async (account) => (await account.authorize(ask)) as AuthorizeResult);
+    if (!result.ok) throw refusal(result, credential.accountId);
     return result.principal;
   }
+}
+
+/**
+ * Runs a call on the credential's account object; when the dev key is not
+ * known there yet (first use against this storage), seeds it, hashed, and
+ * runs the call again.
+ */
+export async function withDevSeed<R extends { ok: boolean }>(
+  env: AuthEnv,
+  credential: Credential,
+  call: (account: DurableObjectStub<AccountDO>) => Promise<R>,
+): Promise<R> {
+  const account = accountObject(env, credential.accountId);
+  const result = await call(account);
+  if (result.ok || !credential.isDevKey || !isUnknownKey(result)) return result;
+  await seedDevAccount(env, credential.keyHash, credential.prefix);
+  return call(account);
+}
+
+function isUnknownKey(result: unknown): boolean {
+  const r = result as { reason?: string; refusal?: { reason?: string } };
+  return r.reason === "unknown_key" || r.refusal?.reason === "unknown_key";
 }
 
 /** DEV_API_KEY counts only when ENVIRONMENT is "development"; anywhere else it is just a wrong key. */
@@ -86,7 +119,7 @@ async function matchesDevKey(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">, secr
   return timingSafeEqualStrings(secret, env.DEV_API_KEY);
 }
 
-function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {
+export function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {
   if (result.reason !== "unknown_key") {
     // Operators want to see revoked or expired keys still in use; ids only, never the secret.
     log("info", "api key refused", { accountId, keyId: result.keyId, reason: result.reason });

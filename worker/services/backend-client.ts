@@ -7,7 +7,9 @@
 import type { BackendConfig } from "../../shared/backends";
 import { MODAL_KEY_HEADER, MODAL_SECRET_HEADER } from "../../shared/constants";
 import type { Env } from "../env";
+import { createSimulator, type Simulator } from "../../gpu/sim/simulator";
 import { ApiError, ClientGoneError } from "../errors";
+import { EMBEDDED_SIMULATOR } from "./catalogue";
 
 /** How long a client should wait before retrying a failed backend, in seconds. */
 export const BACKEND_RETRY_AFTER_SECONDS = 5;
@@ -40,12 +42,13 @@ export async function openBackendStream(
 ): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(joinUrl(backend.url, path), {
+    const request = new Request(joinUrl(backend.url, path), {
       method: "POST",
       headers: backendHeaders(secrets),
       body: JSON.stringify(body),
       signal,
     });
+    response = await (backend === EMBEDDED_SIMULATOR ? embeddedSimulator().fetch(request) : fetch(request));
   } catch (err) {
     if (signal.aborted) throw new ClientGoneError();
     throw new ApiError("backend_unavailable", "The model backend is unavailable. Please retry shortly.", {
@@ -60,6 +63,13 @@ export async function openBackendStream(
     throw backendError(backend, `answered ${response.status} with content-type ${type}`);
   }
   throw await mapBackendFailure(backend, response);
+}
+
+let simulator: Simulator | undefined;
+
+/** The built-in simulator test-mode keys use when no simulator backend is configured (made on first use). */
+function embeddedSimulator(): Simulator {
+  return (simulator ??= createSimulator());
 }
 
 /** Joins a base URL (which may carry a path prefix) and an absolute path. */

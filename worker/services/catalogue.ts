@@ -50,17 +50,39 @@ export interface ResolvedModel {
   backend: BackendConfig;
 }
 
+/** The Worker's built-in simulator: where test-mode keys go when no simulator backend is configured. */
+export const EMBEDDED_SIMULATOR: BackendConfig = {
+  name: "embedded-simulator",
+  url: "http://embedded-simulator.invalid",
+  models: MODEL_CATALOGUE.map((m) => m.servedName),
+  weight: 1,
+  kind: "simulator",
+};
+
 /**
- * Resolves a public id (`limo`) or a served name (`GAIR/LIMO`) to a model and
- * the first backend that serves it; unknown or undeployed models are a 404.
+ * Resolves a public id (`limo`) or a served name (`GAIR/LIMO`) to a deployed
+ * model; unknown or undeployed models are a 404.
  */
-export function resolveModel(deployment: Deployment, requested: string): ResolvedModel {
+export function resolveModel(deployment: Deployment, requested: string): CatalogueModel {
   const model = deployment.models.find((m) => m.id === requested || m.servedName === requested);
-  const backend = model && deployment.backends.find((b) => b.models.includes(model.servedName));
-  if (!model || !backend) {
+  if (!model) {
     throw new ApiError("model_not_found", `The model '${requested}' does not exist or you do not have access to it.`, {
       param: "model",
     });
   }
+  return model;
+}
+
+/**
+ * The backend for a model: the first that serves it, or for a test-mode key
+ * the first simulator that does (the built-in one if none): a test key never
+ * reaches a GPU.
+ */
+export function pickBackend(deployment: Deployment, model: CatalogueModel, mode: "live" | "test"): ResolvedModel {
+  const serves = (b: BackendConfig) => b.models.includes(model.servedName);
+  const backend =
+    mode === "test"
+      ? (deployment.backends.find((b) => b.kind === "simulator" && serves(b)) ?? EMBEDDED_SIMULATOR)
+      : deployment.backends.find(serves)!;
   return { model, backend };
 }

@@ -1,24 +1,29 @@
 /**
  * @module generate
- * Runs one generation against its backend: opens the backend stream, then
- * either relays it to a streaming client or assembles the JSON answer, and
- * reports how it ended exactly once.
+ * Runs one admitted generation against its backend: opens the backend stream,
+ * then either relays it to a streaming client or assembles the JSON answer,
+ * and tells the meter exactly once how it ended (including when the backend
+ * failed before the first token).
  */
+import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
-import { log } from "../log";
 import { ClientGoneError } from "../errors";
-import { backendError, openBackendStream } from "./backend-client";
+import { log } from "../log";
 import { assembleResponse } from "./assemble";
+import { backendError, openBackendStream } from "./backend-client";
+import type { Meter } from "./metering";
 import type { PreparedRequest } from "./prepare";
 import { relayStream, type GenerationOutcome } from "./stream-relay";
 
 export interface GenerateContext {
   env: Env;
   requestId: string;
+  backend: BackendConfig;
   /** Fires when the client disconnects (needs the enable_request_signal flag). */
   clientSignal: AbortSignal;
-  /** Told once how the generation ended (usage settlement hooks in here). */
-  onEnd?: (outcome: GenerationOutcome) => void;
+  meter: Meter;
+  /** Extra response headers (rate limits). */
+  headers: Record<string, string>;
 }
 
 export const SSE_HEADERS = {
@@ -29,7 +34,7 @@ export const SSE_HEADERS = {
 } as const;
 
 export async function generate(prepared: PreparedRequest, ctx: GenerateContext): Promise<Response> {
-  const { backend } = prepared.resolved;
+  const { backend, meter } = ctx;
   const upstreamAbort = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, upstreamAbort.signal]);
   const startedAt = Date.now();
@@ -37,17 +42,24 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
     log(outcome.status === "backend_error" ? "warn" : "info", "generation ended", {
       requestId: ctx.requestId,
       backend: backend.name,
-      model: prepared.resolved.model.id,
+      model: prepared.model.id,
       status: outcome.status,
       usage: outcome.usage,
-      chunks: outcome.chunks,
+      contentTokens: outcome.contentTokens,
       durationMs: Date.now() - startedAt,
       reason: outcome.reason,
     });
-    ctx.onEnd?.(outcome);
+    meter.finish({ status: outcome.status, backend: backend.name, outcome });
   };
 
-  const upstream = await openBackendStream(backend, prepared.path, prepared.backendBody, ctx.env, signal);
+  let upstream: Response;
+  try {
+    upstream = await openBackendStream(backend, prepared.path, prepared.backendBody, ctx.env, signal);
+  } catch (err) {
+    const status = err instanceof ClientGoneError ? "client_disconnected" : "backend_error";
+    meter.finish({ status, backend: backend.name, outcome: null });
+    throw err;
+  }
   const body = upstream.body!;
 
   if (prepared.stream) {
@@ -56,12 +68,12 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
       abortUpstream: () => upstreamAbort.abort(),
       onEnd: finish,
     });
-    return new Response(stream, { headers: SSE_HEADERS });
+    return new Response(stream, { headers: { ...SSE_HEADERS, ...ctx.headers } });
   }
 
   const assembled = await assembleResponse(body, prepared.endpoint, signal);
   finish(assembled.outcome);
-  if (assembled.body) return Response.json(assembled.body);
+  if (assembled.body) return Response.json(assembled.body, { headers: ctx.headers });
   if (assembled.outcome.status === "client_disconnected") throw new ClientGoneError();
   throw backendError(backend, assembled.outcome.reason ?? "incomplete stream");
 }

@@ -13,7 +13,7 @@ import {
 import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../../shared/openai";
 import { estimateChatTokens, estimateTextTokens } from "../../shared/tokens";
 import { ApiError } from "../errors";
-import type { ResolvedModel } from "./catalogue";
+import type { CatalogueModel } from "../../shared/constants";
 
 export type Endpoint = "chat" | "completion";
 
@@ -22,13 +22,16 @@ export interface PreparedRequest {
   endpoint: Endpoint;
   /** The backend path, e.g. `/v1/chat/completions`. */
   path: string;
-  resolved: ResolvedModel;
+  model: CatalogueModel;
   /** The client wants SSE (the backend always streams). */
   stream: boolean;
   /** The client asked for the usage chunk. */
   includeUsage: boolean;
   n: number;
+  /** Completion tokens per choice (the backend body's `max_tokens`). */
   maxTokens: number;
+  /** The client set no max_tokens: admission may lower it to fit the account's limits. */
+  maxTokensFlexible: boolean;
   promptTokensEstimate: number;
   /** JSON body for the backend: always `stream: true` with usage. */
   backendBody: Record<string, unknown>;
@@ -69,44 +72,47 @@ function fitMaxTokens(requested: number | null | undefined, promptTokens: number
 
 export function prepareChat(
   request: ChatCompletionRequest,
-  resolved: ResolvedModel,
+  model: CatalogueModel,
   systemPrompt: string = LIMO_SYSTEM_PROMPT,
 ): PreparedRequest {
   const messages = request.messages.some((m) => m.role === "system")
     ? request.messages
     : [{ role: "system" as const, content: systemPrompt }, ...request.messages];
   const promptTokensEstimate = estimateChatTokens(messages.map((m) => ({ content: textOf(m.content) })));
-  const maxTokens = fitMaxTokens(request.max_completion_tokens ?? request.max_tokens, promptTokensEstimate);
-  return finish("chat", "/v1/chat/completions", request, resolved, promptTokensEstimate, maxTokens, { messages });
+  const requested = request.max_completion_tokens ?? request.max_tokens;
+  const maxTokens = fitMaxTokens(requested, promptTokensEstimate);
+  return finish("chat", "/v1/chat/completions", request, model, promptTokensEstimate, maxTokens, !requested, { messages });
 }
 
-export function prepareCompletion(request: CompletionRequest, resolved: ResolvedModel): PreparedRequest {
+export function prepareCompletion(request: CompletionRequest, model: CatalogueModel): PreparedRequest {
   const prompt = typeof request.prompt === "string" ? request.prompt : request.prompt[0]!;
   const promptTokensEstimate = estimateTextTokens(prompt);
   const maxTokens = fitMaxTokens(request.max_tokens, promptTokensEstimate);
-  return finish("completion", "/v1/completions", request, resolved, promptTokensEstimate, maxTokens, { prompt });
+  return finish("completion", "/v1/completions", request, model, promptTokensEstimate, maxTokens, !request.max_tokens, { prompt });
 }
 
 function finish(
   endpoint: Endpoint,
   path: string,
   request: ChatCompletionRequest | CompletionRequest,
-  resolved: ResolvedModel,
+  model: CatalogueModel,
   promptTokensEstimate: number,
   maxTokens: number,
+  maxTokensFlexible: boolean,
   input: Record<string, unknown>,
 ): PreparedRequest {
   return {
     endpoint,
     path,
-    resolved,
+    model,
     stream: request.stream === true,
     includeUsage: request.stream_options?.include_usage === true,
     n: request.n ?? 1,
     maxTokens,
+    maxTokensFlexible,
     promptTokensEstimate,
     backendBody: {
-      model: resolved.model.servedName,
+      model: model.servedName,
       ...input,
       ...samplingBody(request),
       max_tokens: maxTokens,
@@ -114,4 +120,10 @@ function finish(
       stream_options: { include_usage: true },
     },
   };
+}
+
+/** The request with the completion budget admission granted (never more than asked). */
+export function withMaxTokens(prepared: PreparedRequest, maxTokens: number): PreparedRequest {
+  if (maxTokens === prepared.maxTokens) return prepared;
+  return { ...prepared, maxTokens, backendBody: { ...prepared.backendBody, max_tokens: maxTokens } };
 }

@@ -20,8 +20,13 @@ export interface GenerationOutcome {
   usage: Usage | null;
   /** SSE data events carrying choices that reached the client (or were assembled). */
   chunks: number;
-  /** Milliseconds from the backend's response headers to its first event. */
-  firstEventMs: number | null;
+  /**
+   * Completion tokens among them: chunks with text (vLLM sends one token a
+   * chunk; the role chunk and the finishing chunk carry an empty string).
+   */
+  contentTokens: number;
+  /** Unix milliseconds of the first token, if any came. */
+  firstTokenAt: number | null;
   /** Internal reason for a failure, for the log. */
   reason?: string;
 }
@@ -40,16 +45,16 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
   const reader = upstream.getReader();
   const decoder = new TextDecoder();
   const splitter = new SseSplitter();
-  const startedAt = Date.now();
   let chunks = 0;
+  let emptyChunks = 0;
   let usage: Usage | null = null;
-  let firstEventMs: number | null = null;
+  let firstTokenAt: number | null = null;
   let ended = false;
 
   const end = (status: StreamStatus, reason?: string) => {
     if (ended) return;
     ended = true;
-    options.onEnd({ status, usage, chunks, firstEventMs, reason });
+    options.onEnd({ status, usage, chunks, contentTokens: chunks - emptyChunks, firstTokenAt, reason });
   };
 
   return new ReadableStream<Uint8Array>(
@@ -71,7 +76,6 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
           end("backend_error", "backend stream ended without [DONE]");
           return;
         }
-        firstEventMs ??= Date.now() - startedAt;
         const hadPartial = splitter.rest !== "";
         const events = splitter.push(decoder.decode(result.value, { stream: true }));
         // Fast path: whole events only, none to drop or rewrite: pass the bytes on as they came.
@@ -82,6 +86,9 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
           switch (kind.kind) {
             case "chunk":
               chunks++;
+              // An empty `content`/`text` string: no token (quotes inside text are escaped).
+              if (event.includes(':""')) emptyChunks++;
+              else firstTokenAt ??= Date.now();
               out += event + "\n\n";
               break;
             case "usage":

@@ -1,0 +1,56 @@
+/**
+ * @module admission
+ * The generation hot path's one Durable Object call: authorize the key, check
+ * the account's limits and reserve the request's worst case, all in the
+ * account's object. Refusals become OpenAI-shaped errors with the headers
+ * OpenAI's clients understand (`Retry-After`, `retry-after-ms`,
+ * `x-should-retry`, `x-ratelimit-*`).
+ */
+import type { AdmitRequest, AdmitResponse } from "../durable-objects/admission-rpc";
+import type { RateLimitSnapshot } from "../limits/admission";
+import { formatResetDuration } from "../limits/token-bucket";
+import { ApiError } from "../errors";
+import { refusal, withDevSeed, type AuthEnv, type Credential, type Principal } from "./auth";
+
+export interface Admission {
+  principal: Principal;
+  /** Completion tokens per choice granted (lower than asked when max_tokens was flexible). */
+  maxTokens: number;
+  /** `x-ratelimit-*` headers for the response. */
+  headers: Record<string, string>;
+}
+
+export type AdmissionAsk = Omit<AdmitRequest, "accountId" | "keyHash" | "origin">;
+
+export async function admitGeneration(env: AuthEnv, credential: Credential, ask: AdmissionAsk): Promise<Admission> {
+  const request: AdmitRequest = { ...ask, accountId: credential.accountId, keyHash: credential.keyHash, origin: credential.origin };
+  const result = await withDevSeed<AdmitResponse>(env, credential, async (account) => (await account.admit(request)) as AdmitResponse);
+  if (result.ok) return { principal: result.principal, maxTokens: result.maxTokens, headers: rateLimitHeaders(result.rateLimits) };
+  switch (result.kind) {
+    case "auth":
+      throw refusal(result.refusal, credential.accountId);
+    case "model":
+      // As if the model did not exist: a restricted key learns nothing about the others.
+      throw new ApiError("model_not_found", `The model '${ask.model}' does not exist or you do not have access to it.`, { param: "model" });
+    case "limit": {
+      const headers = rateLimitHeaders(result.snapshot);
+      headers["retry-after"] = String(Math.ceil(result.retryAfterMs / 1000));
+      headers["retry-after-ms"] = String(result.retryAfterMs);
+      if (!result.shouldRetry) headers["x-should-retry"] = "false";
+      throw new ApiError(result.code, result.message, { headers });
+    }
+  }
+}
+
+/** OpenAI's rate-limit headers for the limits the account has. */
+export function rateLimitHeaders(snapshot: RateLimitSnapshot): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const unit of ["requests", "tokens"] as const) {
+    const figures = snapshot[unit];
+    if (!figures) continue;
+    headers[`x-ratelimit-limit-${unit}`] = String(figures.limit);
+    headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, figures.remaining));
+    headers[`x-ratelimit-reset-${unit}`] = formatResetDuration(figures.resetMs);
+  }
+  return headers;
+}

@@ -1,0 +1,108 @@
+/**
+ * @module metering
+ * Turns how a generation ended into the one usage record of its request, and
+ * settles it with the account's object after the response, at no cost to the
+ * client. The record says what the client was given:
+ *
+ * - `ok`: the backend's own usage chunk.
+ * - `client_disconnected`: the prompt (our conservative estimate: the backend
+ *   never sent its count) and the completion tokens relayed before the client left.
+ * - `backend_error` / `timeout`: only the completion tokens delivered; no prompt,
+ *   since we failed to give the answer.
+ * - Non-streaming clients are given nothing until the whole answer is ready.
+ */
+import type { UsageStatus } from "../../shared/usage";
+import type { SettleRequest } from "../durable-objects/admission-rpc";
+import { accountObject } from "../durable-objects/account-do";
+import type { Env } from "../env";
+import { log } from "../log";
+import type { Principal } from "./auth";
+import type { GenerationOutcome } from "./stream-relay";
+
+/** Settle attempts before leaving it to the reservation's expiry alarm. */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_RETRY_DELAY_MS = 200;
+
+export interface MeterContext {
+  env: Pick<Env, "ACCOUNTS">;
+  waitUntil: (promise: Promise<unknown>) => void;
+  principal: Principal;
+  requestId: string;
+  model: string;
+  promptTokensEstimate: number;
+  /** Whether the client streams: a non-streaming client is given nothing short of the whole answer. */
+  streaming: boolean;
+}
+
+/** What the meter needs to know at the end. */
+export interface MeteredEnd {
+  status: UsageStatus;
+  backend: string;
+  outcome: GenerationOutcome | null;
+}
+
+export class Meter {
+  readonly #ctx: MeterContext;
+  readonly #startedAt = Date.now();
+  #done = false;
+  #resolve!: () => void;
+
+  constructor(ctx: MeterContext) {
+    this.#ctx = ctx;
+    // Registered now, so the runtime keeps the request alive until the record is written.
+    ctx.waitUntil(new Promise<void>((resolve) => (this.#resolve = resolve)));
+  }
+
+  /** Records the end once; later calls are ignored. */
+  finish(end: MeteredEnd): void {
+    if (this.#done) return;
+    this.#done = true;
+    const request = this.#record(end);
+    void this.#settle(request).finally(() => this.#resolve());
+  }
+
+  #record({ status, backend, outcome }: MeteredEnd): SettleRequest {
+    const now = Date.now();
+    const delivered = this.#ctx.streaming || status === "ok" ? (outcome?.contentTokens ?? 0) : 0;
+    let promptTokens = 0;
+    let completionTokens = delivered;
+    if (status === "ok" && outcome?.usage) {
+      promptTokens = outcome.usage.prompt_tokens;
+      completionTokens = outcome.usage.completion_tokens;
+    } else if (status === "client_disconnected") {
+      promptTokens = this.#ctx.promptTokensEstimate;
+    }
+    const { principal } = this.#ctx;
+    return {
+      requestId: this.#ctx.requestId,
+      keyId: principal.keyId,
+      model: this.#ctx.model,
+      backend,
+      mode: principal.mode,
+      promptTokens,
+      completionTokens,
+      cached: false,
+      status,
+      ttftMs: outcome?.firstTokenAt != null ? outcome.firstTokenAt - this.#startedAt : null,
+      durationMs: now - this.#startedAt,
+      now,
+    };
+  }
+
+  async #settle(request: SettleRequest): Promise<void> {
+    const account = accountObject(this.#ctx.env, this.#ctx.principal.accountId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await account.settle(request);
+        return;
+      } catch (err) {
+        if (attempt >= SETTLE_ATTEMPTS) {
+          // The reservation's expiry alarm will settle it (conservatively); nothing is lost.
+          log("error", "settling usage failed", { requestId: request.requestId, error: String(err) });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, SETTLE_RETRY_DELAY_MS * attempt));
+      }
+    }
+  }
+}
