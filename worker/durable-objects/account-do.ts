@@ -45,6 +45,8 @@ const LEDGER_RETENTION_MS = 35 * 24 * 3600 * 1000;
  * than any generation (an 18-minute answer, plus cold start and queueing).
  */
 export const RESERVATION_TTL_MS = 45 * 60 * 1000;
+/** How long an Idempotency-Key's answer is kept for retries: 24 hours. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 
 /** The meta row that says this object's state came from D1 (it is not merely empty). */
 const LOADED_META_KEY = "loaded_at";
@@ -96,6 +98,14 @@ export class AccountDO extends DurableObject<Env> {
     if (!auth.ok) return { ok: false, kind: "auth", refusal: auth };
     const { principal } = auth;
     if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
+    if (request.idempotency) {
+      const seen = this.#usage.getIdempotency(request.idempotency.key);
+      if (seen && request.now - seen.createdAt < IDEMPOTENCY_TTL_MS) {
+        if (seen.fingerprint !== request.idempotency.fingerprint) return { ok: false, kind: "idempotency", reason: "mismatch" };
+        if (seen.response === null) return { ok: false, kind: "idempotency", reason: "in_progress" };
+        return { ok: false, kind: "replay", response: seen.response };
+      }
+    }
     const limits = this.#limits();
     const result = admit(this.#admission, limits, {
       requestId: request.requestId,
@@ -115,6 +125,9 @@ export class AccountDO extends DurableObject<Env> {
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
     }
     this.#usage.insertReservation(result.reservation);
+    if (request.idempotency) {
+      this.#usage.startIdempotency(request.idempotency.key, request.idempotency.fingerprint, request.requestId, request.now);
+    }
     this.#touch(key!, request.now);
     this.#scheduleAlarm(result.reservation.expiresAt);
     return { ok: true, principal, maxTokens: result.maxTokens, rateLimits: result.snapshot };
@@ -126,6 +139,7 @@ export class AccountDO extends DurableObject<Env> {
    */
   async settle(request: SettleRequest): Promise<void> {
     if (this.#usage.hasLedgerEntry(request.requestId)) return;
+    if (request.idempotency) this.#usage.finishIdempotency(request.idempotency.key, request.requestId, request.idempotency.response);
     const reservation = settle(
       this.#admission,
       this.#limits(),
@@ -231,6 +245,7 @@ export class AccountDO extends DurableObject<Env> {
       log("warn", "usage roll-up to D1 failed; will retry", { accountId: this.#account?.id, error: String(err) });
     }
     this.#usage.pruneRolled(now - LEDGER_RETENTION_MS);
+    this.#usage.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
     const retry = this.#rollupFailures > 0 || this.#usage.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
     const retryDelay = Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** Math.max(0, this.#rollupFailures - 1));
     const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null].filter((t): t is number => t !== null);
@@ -251,6 +266,7 @@ export class AccountDO extends DurableObject<Env> {
   #expireReservations(now: number): void {
     for (const r of expire(this.#admission, this.#limits(), now)) {
       this.#usage.deleteReservation(r.requestId);
+      this.#usage.forgetUnfinishedIdempotency(r.requestId);
       this.#usage.appendLedger({
         request_id: r.requestId,
         key_id: r.keyId,

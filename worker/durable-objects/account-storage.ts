@@ -46,6 +46,14 @@ const MIGRATIONS: readonly string[] = [
      rolled_up INTEGER NOT NULL DEFAULT 0
    );
    CREATE INDEX ledger_unrolled ON ledger (rolled_up, seq);`,
+  // v3: Idempotency-Key results, kept 24 hours.
+  `CREATE TABLE idempotency (
+     key TEXT PRIMARY KEY,
+     fingerprint TEXT NOT NULL,
+     request_id TEXT NOT NULL,
+     response TEXT,
+     created_at INTEGER NOT NULL
+   );`,
 ];
 
 type KeyRow = {

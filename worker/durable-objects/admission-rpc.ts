@@ -20,12 +20,18 @@ export interface AdmitRequest extends AuthorizeRequest {
   maxTokens: number;
   /** The client did not set max_tokens: it may be lowered to fit the limits. */
   maxTokensFlexible: boolean;
+  /** An `Idempotency-Key` and the fingerprint of the request it was sent with. */
+  idempotency?: { key: string; fingerprint: string };
 }
 
 export type AdmitResponse =
   | { ok: true; principal: Principal; maxTokens: number; rateLimits: RateLimitSnapshot }
   | { ok: false; kind: "auth"; refusal: Extract<AuthorizeResult, { ok: false }> }
   | { ok: false; kind: "model" }
+  /** The same Idempotency-Key and request finished before: its stored answer (JSON text). */
+  | { ok: false; kind: "replay"; response: string }
+  /** The key is in use by a request still running, or was sent with a different request. */
+  | { ok: false; kind: "idempotency"; reason: "in_progress" | "mismatch" }
   | {
       ok: false;
       kind: "limit";
@@ -50,4 +56,6 @@ export interface SettleRequest {
   ttftMs: number | null;
   durationMs: number;
   now: number;
+  /** The Idempotency-Key to finish: the answer to replay (JSON text), or null to let a retry run again. */
+  idempotency?: { key: string; response: string | null };
 }

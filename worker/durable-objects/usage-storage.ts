@@ -158,6 +158,42 @@ export class UsageStorage {
     this.#sql.exec("DELETE FROM ledger WHERE rolled_up = 1 AND created_at < ?", before);
   }
 
+  /** An Idempotency-Key's entry: `response` is null while its request is in progress. */
+  getIdempotency(key: string): { fingerprint: string; requestId: string; response: string | null; createdAt: number } | null {
+    const row = this.#sql
+      .exec<{ fingerprint: string; request_id: string; response: string | null; created_at: number }>(
+        "SELECT fingerprint, request_id, response, created_at FROM idempotency WHERE key = ?",
+        key,
+      )
+      .toArray()[0];
+    return row ? { fingerprint: row.fingerprint, requestId: row.request_id, response: row.response, createdAt: row.created_at } : null;
+  }
+
+  startIdempotency(key: string, fingerprint: string, requestId: string, now: number): void {
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO idempotency (key, fingerprint, request_id, response, created_at) VALUES (?, ?, ?, NULL, ?)",
+      key,
+      fingerprint,
+      requestId,
+      now,
+    );
+  }
+
+  /** Stores the result for replays, or (null) forgets the key so a retry runs again. */
+  finishIdempotency(key: string, requestId: string, response: string | null): void {
+    if (response === null) this.#sql.exec("DELETE FROM idempotency WHERE key = ? AND request_id = ?", key, requestId);
+    else this.#sql.exec("UPDATE idempotency SET response = ? WHERE key = ? AND request_id = ?", response, key, requestId);
+  }
+
+  /** Lets retries of a request that never settled run again. */
+  forgetUnfinishedIdempotency(requestId: string): void {
+    this.#sql.exec("DELETE FROM idempotency WHERE request_id = ? AND response IS NULL", requestId);
+  }
+
+  pruneIdempotency(before: number): void {
+    this.#sql.exec("DELETE FROM idempotency WHERE created_at < ?", before);
+  }
+
   /** Every entry, newest first (tests and reconciliation). */
   entries(): LedgerEntry[] {
     return this.#sql.exec<LedgerRow>("SELECT * FROM ledger ORDER BY seq DESC").toArray().map(toEntry);

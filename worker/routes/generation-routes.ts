@@ -14,6 +14,8 @@ import { admitGeneration } from "../services/admission";
 import { loadDeployment, pickBackend, resolveModel, type Deployment } from "../services/catalogue";
 import { generate } from "../services/generate";
 import { Meter } from "../services/metering";
+import { canonicalJson, sha256Hex } from "../services/canonical";
+import { replayResponse } from "../services/replay";
 import { prepareChat, prepareCompletion, withMaxTokens, type PreparedRequest } from "../services/prepare";
 import { parseWith, readJson } from "../validation";
 
@@ -26,14 +28,14 @@ export function registerGenerationRoutes(app: App, guard: MiddlewareHandler<Hono
     }
     const deployment = loadDeployment(c.env.BACKENDS);
     const model = resolveModel(deployment, request.model);
-    return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined));
+    return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined), request);
   });
 
   app.post("/v1/completions", guard, async (c) => {
     const request = parseWith(CompletionRequestSchema, await readJson(c));
     checkStreamOptions(request);
     const deployment = loadDeployment(c.env.BACKENDS);
-    return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)));
+    return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)), request);
   });
 }
 
@@ -46,9 +48,26 @@ function checkStreamOptions(request: { stream?: boolean | null; stream_options?:
   }
 }
 
-async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest): Promise<Response> {
+/** `Idempotency-Key`: printable ASCII, as Stripe and OpenAI accept it. */
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The Idempotency-Key and a fingerprint of what it was sent with (endpoint and body, canonically). */
+async function idempotencyOf(c: Context<HonoEnv>, request: unknown): Promise<{ key: string; fingerprint: string } | undefined> {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new ApiError("invalid_value", "The Idempotency-Key header must be 1 to 255 printable ASCII characters.", {
+      param: "Idempotency-Key",
+    });
+  }
+  return { key, fingerprint: await sha256Hex(canonicalJson({ path: c.req.path, request })) };
+}
+
+async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: unknown): Promise<Response> {
   const requestId = c.get("requestId");
+  const idempotency = await idempotencyOf(c, request);
   const admission = await admitGeneration(c.env, c.get("credential"), {
+    idempotency,
     requestId,
     model: prepared.model.id,
     promptTokens: prepared.promptTokensEstimate,
@@ -57,6 +76,9 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
     maxTokensFlexible: prepared.maxTokensFlexible,
     now: Date.now(),
   });
+  if (admission.kind === "replay") {
+    return replayResponse(admission.body, prepared, { "idempotent-replayed": "true" });
+  }
   c.set("principal", admission.principal);
   const granted = withMaxTokens(prepared, admission.maxTokens);
   const { backend } = pickBackend(deployment, prepared.model, admission.principal.mode);
@@ -68,6 +90,7 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
     model: prepared.model.id,
     promptTokensEstimate: prepared.promptTokensEstimate,
     streaming: prepared.stream,
+    idempotencyKey: idempotency?.key,
   });
   return generate(granted, {
     env: c.env,
@@ -76,5 +99,6 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
     clientSignal: c.req.raw.signal,
     meter,
     headers: admission.headers,
+    capture: idempotency !== undefined,
   });
 }

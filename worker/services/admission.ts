@@ -9,10 +9,12 @@
 import type { AdmitRequest, AdmitResponse } from "../durable-objects/admission-rpc";
 import type { RateLimitSnapshot } from "../limits/admission";
 import { formatResetDuration } from "../limits/token-bucket";
+import type { ChatCompletion, Completion } from "../../shared/openai";
 import { ApiError } from "../errors";
 import { refusal, withDevSeed, type AuthEnv, type Credential, type Principal } from "./auth";
 
 export interface Admission {
+  kind: "admitted";
   principal: Principal;
   /** Completion tokens per choice granted (lower than asked when max_tokens was flexible). */
   maxTokens: number;
@@ -20,13 +22,31 @@ export interface Admission {
   headers: Record<string, string>;
 }
 
+/** An Idempotency-Key retry of a request that already finished: its answer, billed once. */
+export interface Replay {
+  kind: "replay";
+  body: ChatCompletion | Completion;
+}
+
 export type AdmissionAsk = Omit<AdmitRequest, "accountId" | "keyHash" | "origin">;
 
-export async function admitGeneration(env: AuthEnv, credential: Credential, ask: AdmissionAsk): Promise<Admission> {
+export async function admitGeneration(env: AuthEnv, credential: Credential, ask: AdmissionAsk): Promise<Admission | Replay> {
   const request: AdmitRequest = { ...ask, accountId: credential.accountId, keyHash: credential.keyHash, origin: credential.origin };
   const result = await withDevSeed<AdmitResponse>(env, credential, async (account) => (await account.admit(request)) as AdmitResponse);
-  if (result.ok) return { principal: result.principal, maxTokens: result.maxTokens, headers: rateLimitHeaders(result.rateLimits) };
+  if (result.ok) {
+    return { kind: "admitted", principal: result.principal, maxTokens: result.maxTokens, headers: rateLimitHeaders(result.rateLimits) };
+  }
   switch (result.kind) {
+    case "replay":
+      return { kind: "replay", body: JSON.parse(result.response) as ChatCompletion | Completion };
+    case "idempotency":
+      throw result.reason === "in_progress"
+        ? new ApiError("conflict", "A request with this Idempotency-Key is still in progress. Retry once it has finished.", {
+            headers: { "retry-after": "1" },
+          })
+        : new ApiError("invalid_request", "This Idempotency-Key was already used with a different request body.", {
+            param: "Idempotency-Key",
+          });
     case "auth":
       throw refusal(result.refusal, credential.accountId);
     case "model":

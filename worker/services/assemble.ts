@@ -1,8 +1,9 @@
 /**
  * @module assemble
  * Builds an ordinary `chat.completion` or `text_completion` JSON from the
- * backend's stream, for clients that did not ask to stream (the backend is
- * always called streaming: Modal cuts non-streaming requests at 150 s).
+ * backend's stream: for clients that did not ask to stream (the backend is
+ * always called streaming: Modal cuts non-streaming requests at 150 s), and
+ * to keep a streamed answer for an idempotent replay.
  */
 import type {
   ChatCompletion,
@@ -25,6 +26,95 @@ interface ChoiceState {
   completionLogprobs: Record<string, unknown[]> | null;
 }
 
+type ChunkChoice = ChatCompletionChunk["choices"][number] | CompletionChunk["choices"][number];
+
+/** Folds stream chunks into the answer they add up to. */
+export class CompletionAssembler {
+  readonly #endpoint: Endpoint;
+  readonly #choices = new Map<number, ChoiceState>();
+  #head: { id: string; created: number; model: string } | null = null;
+  usage: Usage | null = null;
+
+  constructor(endpoint: Endpoint) {
+    this.#endpoint = endpoint;
+  }
+
+  /** Adds one chunk's JSON; returns how many tokens (choices with text) it carried. */
+  addChunk(json: string): number {
+    const chunk = JSON.parse(json) as ChatCompletionChunk | CompletionChunk;
+    this.#head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
+    let tokens = 0;
+    for (const choice of chunk.choices) if (this.#absorb(choice)) tokens++;
+    return tokens;
+  }
+
+  /** The whole answer, or null if no chunk or no usage arrived. */
+  build(): ChatCompletion | Completion | null {
+    const head = this.#head;
+    const usage = this.usage;
+    if (!head || !usage) return null;
+    const ordered = [...this.#choices.entries()].sort((a, b) => a[0] - b[0]);
+    if (this.#endpoint === "chat") {
+      return {
+        ...head,
+        object: "chat.completion",
+        choices: ordered.map(([index, s]) => ({
+          index,
+          message: { role: "assistant", content: s.parts.join("") },
+          logprobs: s.logprobs ? { content: s.logprobs } : null,
+          finish_reason: s.finish_reason,
+          stop_reason: s.stop_reason,
+        })),
+        usage,
+      };
+    }
+    return {
+      ...head,
+      object: "text_completion",
+      choices: ordered.map(([index, s]) => ({
+        index,
+        text: s.parts.join(""),
+        logprobs: s.completionLogprobs,
+        finish_reason: s.finish_reason,
+        stop_reason: s.stop_reason,
+      })),
+      usage,
+    };
+  }
+
+  #absorb(choice: ChunkChoice): boolean {
+    let state = this.#choices.get(choice.index);
+    if (!state) {
+      state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null };
+      this.#choices.set(choice.index, state);
+    }
+    const text =
+      this.#endpoint === "chat"
+        ? (choice as ChatCompletionChunk["choices"][number]).delta.content
+        : (choice as CompletionChunk["choices"][number]).text;
+    if (text) state.parts.push(text);
+    if (choice.finish_reason) state.finish_reason = choice.finish_reason;
+    if (choice.stop_reason !== undefined && choice.stop_reason !== null) state.stop_reason = choice.stop_reason;
+    if (choice.logprobs) this.#mergeLogprobs(state, choice.logprobs);
+    return Boolean(text);
+  }
+
+  /** Chat logprobs arrive as `{content: [...]}`; completion logprobs as parallel arrays. */
+  #mergeLogprobs(state: ChoiceState, logprobs: unknown): void {
+    if (this.#endpoint === "chat") {
+      const content = (logprobs as { content?: unknown[] }).content;
+      if (Array.isArray(content)) (state.logprobs ??= []).push(...content);
+      return;
+    }
+    const lp = logprobs as Record<string, unknown>;
+    state.completionLogprobs ??= { text_offset: [], token_logprobs: [], tokens: [], top_logprobs: [] };
+    for (const key of Object.keys(state.completionLogprobs)) {
+      const values = lp[key];
+      if (Array.isArray(values)) state.completionLogprobs[key]!.push(...values);
+    }
+  }
+}
+
 export interface Assembled {
   body: ChatCompletion | Completion | null;
   outcome: GenerationOutcome;
@@ -42,15 +132,13 @@ export async function assembleResponse(
 ): Promise<Assembled> {
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
-  const choices = new Map<number, ChoiceState>();
-  let head: { id: string; created: number; model: string } | null = null;
-  let usage: Usage | null = null;
+  const assembler = new CompletionAssembler(endpoint);
   let chunks = 0;
   let contentTokens = 0;
   let firstTokenAt: number | null = null;
   const outcome = (status: GenerationOutcome["status"], reason?: string): Assembled => ({
     body: null,
-    outcome: { status, usage, chunks, contentTokens, firstTokenAt, reason },
+    outcome: { status, usage: assembler.usage, chunks, contentTokens, firstTokenAt, reason },
   });
 
   const reader = upstream.getReader();
@@ -65,97 +153,23 @@ export async function assembleResponse(
       if (result.done) return outcome("backend_error", "backend stream ended without [DONE]");
       for (const event of splitter.push(decoder.decode(result.value, { stream: true }))) {
         const kind = classifyEvent(event);
-        if (kind.kind === "usage") usage = kind.usage;
+        if (kind.kind === "usage") assembler.usage = kind.usage;
         else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
         else if (kind.kind === "done") {
-          if (!head || !usage) return outcome("backend_error", "backend stream had no chunks or no usage");
-          return {
-            body: build(endpoint, head, choices, usage),
-            outcome: { status: "ok", usage, chunks, contentTokens, firstTokenAt },
-          };
+          const body = assembler.build();
+          if (!body) return outcome("backend_error", "backend stream had no chunks or no usage");
+          return { body, outcome: { status: "ok", usage: assembler.usage, chunks, contentTokens, firstTokenAt } };
         } else if (kind.kind === "chunk") {
           const data = sseData(event);
           if (data === null) continue;
-          const chunk = JSON.parse(data) as ChatCompletionChunk | CompletionChunk;
-          head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
           chunks++;
-          for (const choice of chunk.choices) if (absorb(choices, endpoint, choice)) {
-            contentTokens++;
-            firstTokenAt ??= Date.now();
-          }
+          const tokens = assembler.addChunk(data);
+          if (tokens > 0) firstTokenAt ??= Date.now();
+          contentTokens += tokens;
         }
       }
     }
   } finally {
     reader.cancel().catch(() => {});
   }
-}
-
-/** Adds one chunk's choice to its state; true when it carried a token. */
-function absorb(
-  choices: Map<number, ChoiceState>,
-  endpoint: Endpoint,
-  choice: ChatCompletionChunk["choices"][number] | CompletionChunk["choices"][number],
-): boolean {
-  let state = choices.get(choice.index);
-  if (!state) {
-    state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null };
-    choices.set(choice.index, state);
-  }
-  const text = endpoint === "chat" ? (choice as ChatCompletionChunk["choices"][number]).delta.content : (choice as CompletionChunk["choices"][number]).text;
-  if (text) state.parts.push(text);
-  if (choice.finish_reason) state.finish_reason = choice.finish_reason;
-  if (choice.stop_reason !== undefined && choice.stop_reason !== null) state.stop_reason = choice.stop_reason;
-  if (choice.logprobs) mergeLogprobs(state, endpoint, choice.logprobs);
-  return Boolean(text);
-}
-
-/** Chat logprobs arrive as `{content: [...]}`; completion logprobs as parallel arrays. */
-function mergeLogprobs(state: ChoiceState, endpoint: Endpoint, logprobs: unknown): void {
-  if (endpoint === "chat") {
-    const content = (logprobs as { content?: unknown[] }).content;
-    if (Array.isArray(content)) (state.logprobs ??= []).push(...content);
-    return;
-  }
-  const lp = logprobs as Record<string, unknown>;
-  state.completionLogprobs ??= { text_offset: [], token_logprobs: [], tokens: [], top_logprobs: [] };
-  for (const key of Object.keys(state.completionLogprobs)) {
-    const values = lp[key];
-    if (Array.isArray(values)) state.completionLogprobs[key]!.push(...values);
-  }
-}
-
-function build(
-  endpoint: Endpoint,
-  head: { id: string; created: number; model: string },
-  choices: Map<number, ChoiceState>,
-  usage: Usage,
-): ChatCompletion | Completion {
-  const ordered = [...choices.entries()].sort((a, b) => a[0] - b[0]);
-  if (endpoint === "chat") {
-    return {
-      ...head,
-      object: "chat.completion",
-      choices: ordered.map(([index, s]) => ({
-        index,
-        message: { role: "assistant", content: s.parts.join("") },
-        logprobs: s.logprobs ? { content: s.logprobs } : null,
-        finish_reason: s.finish_reason,
-        stop_reason: s.stop_reason,
-      })),
-      usage,
-    };
-  }
-  return {
-    ...head,
-    object: "text_completion",
-    choices: ordered.map(([index, s]) => ({
-      index,
-      text: s.parts.join(""),
-      logprobs: s.completionLogprobs,
-      finish_reason: s.finish_reason,
-      stop_reason: s.stop_reason,
-    })),
-    usage,
-  };
 }

@@ -9,7 +9,8 @@ import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
 import { ClientGoneError } from "../errors";
 import { log } from "../log";
-import { assembleResponse } from "./assemble";
+import type { ChatCompletion, Completion } from "../../shared/openai";
+import { assembleResponse, CompletionAssembler } from "./assemble";
 import { backendError, openBackendStream } from "./backend-client";
 import type { Meter } from "./metering";
 import type { PreparedRequest } from "./prepare";
@@ -24,6 +25,8 @@ export interface GenerateContext {
   meter: Meter;
   /** Extra response headers (rate limits). */
   headers: Record<string, string>;
+  /** Keep the whole answer for the meter (an Idempotency-Key's replay). */
+  capture: boolean;
 }
 
 export const SSE_HEADERS = {
@@ -38,7 +41,8 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
   const upstreamAbort = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, upstreamAbort.signal]);
   const startedAt = Date.now();
-  const finish = (outcome: GenerationOutcome) => {
+  const assembler = ctx.capture && prepared.stream ? new CompletionAssembler(prepared.endpoint) : undefined;
+  const finish = (outcome: GenerationOutcome, body: ChatCompletion | Completion | null = null) => {
     log(outcome.status === "backend_error" ? "warn" : "info", "generation ended", {
       requestId: ctx.requestId,
       backend: backend.name,
@@ -49,7 +53,7 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
       durationMs: Date.now() - startedAt,
       reason: outcome.reason,
     });
-    meter.finish({ status: outcome.status, backend: backend.name, outcome });
+    meter.finish({ status: outcome.status, backend: backend.name, outcome, body: body ?? assembler?.build() ?? null });
   };
 
   let upstream: Response;
@@ -65,6 +69,7 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
   if (prepared.stream) {
     const stream = relayStream(body, {
       includeUsage: prepared.includeUsage,
+      assembler,
       abortUpstream: () => upstreamAbort.abort(),
       onEnd: finish,
     });
@@ -72,7 +77,7 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
   }
 
   const assembled = await assembleResponse(body, prepared.endpoint, signal);
-  finish(assembled.outcome);
+  finish(assembled.outcome, assembled.body);
   if (assembled.body) return Response.json(assembled.body, { headers: ctx.headers });
   if (assembled.outcome.status === "client_disconnected") throw new ClientGoneError();
   throw backendError(backend, assembled.outcome.reason ?? "incomplete stream");

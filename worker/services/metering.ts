@@ -11,6 +11,7 @@
  *   since we failed to give the answer.
  * - Non-streaming clients are given nothing until the whole answer is ready.
  */
+import type { ChatCompletion, Completion } from "../../shared/openai";
 import type { UsageStatus } from "../../shared/usage";
 import type { SettleRequest } from "../durable-objects/admission-rpc";
 import { accountObject } from "../durable-objects/account-do";
@@ -32,6 +33,8 @@ export interface MeterContext {
   promptTokensEstimate: number;
   /** Whether the client streams: a non-streaming client is given nothing short of the whole answer. */
   streaming: boolean;
+  /** The request's Idempotency-Key, whose answer the settlement stores (or releases). */
+  idempotencyKey?: string;
 }
 
 /** What the meter needs to know at the end. */
@@ -39,6 +42,8 @@ export interface MeteredEnd {
   status: UsageStatus;
   backend: string;
   outcome: GenerationOutcome | null;
+  /** The whole answer, when it was kept (Idempotency-Key). */
+  body?: ChatCompletion | Completion | null;
 }
 
 export class Meter {
@@ -61,7 +66,7 @@ export class Meter {
     void this.#settle(request).finally(() => this.#resolve());
   }
 
-  #record({ status, backend, outcome }: MeteredEnd): SettleRequest {
+  #record({ status, backend, outcome, body }: MeteredEnd): SettleRequest {
     const now = Date.now();
     const delivered = this.#ctx.streaming || status === "ok" ? (outcome?.contentTokens ?? 0) : 0;
     let promptTokens = 0;
@@ -86,6 +91,10 @@ export class Meter {
       ttftMs: outcome?.firstTokenAt != null ? outcome.firstTokenAt - this.#startedAt : null,
       durationMs: now - this.#startedAt,
       now,
+      // Only a whole answer is replayed; after any failure a retry runs again.
+      idempotency: this.#ctx.idempotencyKey
+        ? { key: this.#ctx.idempotencyKey, response: status === "ok" && body ? JSON.stringify(body) : null }
+        : undefined,
     };
   }
 

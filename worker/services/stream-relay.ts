@@ -8,7 +8,8 @@
  * client that goes away cancels the backend fetch.
  */
 import type { Usage } from "../../shared/openai";
-import { SseSplitter } from "../../shared/sse";
+import type { CompletionAssembler } from "./assemble";
+import { SseSplitter, sseData } from "../../shared/sse";
 import { BACKEND_FAILED_EVENT, classifyEvent } from "./stream-events";
 
 export type StreamStatus = "ok" | "client_disconnected" | "backend_error";
@@ -33,6 +34,8 @@ export interface GenerationOutcome {
 
 export interface RelayOptions {
   includeUsage: boolean;
+  /** Also folds the stream into the whole answer (for an idempotent replay); parses every chunk. */
+  assembler?: CompletionAssembler;
   /** Aborts the backend fetch (its body then errors or ends). */
   abortUpstream: () => void;
   /** Called exactly once, when the stream ends for any reason. */
@@ -89,10 +92,12 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
               // An empty `content`/`text` string: no token (quotes inside text are escaped).
               if (event.includes(':""')) emptyChunks++;
               else firstTokenAt ??= Date.now();
+              if (options.assembler) options.assembler.addChunk(sseData(event) ?? "{}");
               out += event + "\n\n";
               break;
             case "usage":
               usage = kind.usage;
+              if (options.assembler) options.assembler.usage = kind.usage;
               if (options.includeUsage) out += event + "\n\n";
               else rewritten = true;
               break;
