@@ -62,64 +62,76 @@ export function relayStream(upstream: ReadableStream<Uint8Array>, options: Relay
 
   return new ReadableStream<Uint8Array>(
     {
+      // Loops until it has enqueued something or ended the stream: with a high-water
+      // mark of 0, a pull that enqueues nothing is never called again (the stream
+      // would stall on a read that held only part of an event, or only a dropped usage chunk).
       async pull(controller) {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (err) {
+        for (;;) {
+          let result: ReadableStreamReadResult<Uint8Array>;
+          try {
+            result = await reader.read();
+          } catch (err) {
+            if (ended) return;
+            controller.enqueue(encoder.encode(BACKEND_FAILED_EVENT));
+            controller.close();
+            end("backend_error", `backend stream broke: ${String(err)}`);
+            return;
+          }
           if (ended) return;
-          controller.enqueue(encoder.encode(BACKEND_FAILED_EVENT));
-          controller.close();
-          end("backend_error", `backend stream broke: ${String(err)}`);
-          return;
-        }
-        if (result.done) {
-          controller.enqueue(encoder.encode(BACKEND_FAILED_EVENT));
-          controller.close();
-          end("backend_error", "backend stream ended without [DONE]");
-          return;
-        }
-        const hadPartial = splitter.rest !== "";
-        const events = splitter.push(decoder.decode(result.value, { stream: true }));
-        // Fast path: whole events only, none to drop or rewrite: pass the bytes on as they came.
-        let out = "";
-        let rewritten = hadPartial || splitter.rest !== "";
-        for (const event of events) {
-          const kind = classifyEvent(event);
-          switch (kind.kind) {
-            case "chunk":
-              chunks++;
-              // An empty `content`/`text` string: no token (quotes inside text are escaped).
-              if (event.includes(':""')) emptyChunks++;
-              else firstTokenAt ??= Date.now();
-              if (options.assembler) options.assembler.addChunk(sseData(event) ?? "{}");
-              out += event + "\n\n";
-              break;
-            case "usage":
-              usage = kind.usage;
-              if (options.assembler) options.assembler.usage = kind.usage;
-              if (options.includeUsage) out += event + "\n\n";
-              else rewritten = true;
-              break;
-            case "done":
-              controller.enqueue(encoder.encode(out + event + "\n\n"));
-              controller.close();
-              reader.cancel().catch(() => {});
-              end("ok");
-              return;
-            case "error":
-              controller.enqueue(encoder.encode(out + BACKEND_FAILED_EVENT));
-              controller.close();
-              options.abortUpstream();
-              end("backend_error", `backend error event: ${kind.message}`);
-              return;
-            case "other":
-              out += event + "\n\n";
-              break;
+          if (result.done) {
+            controller.enqueue(encoder.encode(BACKEND_FAILED_EVENT));
+            controller.close();
+            end("backend_error", "backend stream ended without [DONE]");
+            return;
+          }
+          const hadPartial = splitter.rest !== "";
+          const events = splitter.push(decoder.decode(result.value, { stream: true }));
+          // Fast path: whole events only, none to drop or rewrite: pass the bytes on as they came.
+          let out = "";
+          let rewritten = hadPartial || splitter.rest !== "";
+          for (const event of events) {
+            const kind = classifyEvent(event);
+            switch (kind.kind) {
+              case "chunk":
+                chunks++;
+                // An empty `content`/`text` string: no token (quotes inside text are escaped).
+                if (event.includes(':""')) emptyChunks++;
+                else firstTokenAt ??= Date.now();
+                if (options.assembler) options.assembler.addChunk(sseData(event) ?? "{}");
+                out += event + "\n\n";
+                break;
+              case "usage":
+                usage = kind.usage;
+                if (options.assembler) options.assembler.usage = kind.usage;
+                if (options.includeUsage) out += event + "\n\n";
+                else rewritten = true;
+                break;
+              case "done":
+                controller.enqueue(encoder.encode(out + event + "\n\n"));
+                controller.close();
+                reader.cancel().catch(() => {});
+                end("ok");
+                return;
+              case "error":
+                controller.enqueue(encoder.encode(out + BACKEND_FAILED_EVENT));
+                controller.close();
+                options.abortUpstream();
+                end("backend_error", `backend error event: ${kind.message}`);
+                return;
+              case "other":
+                out += event + "\n\n";
+                break;
+            }
+          }
+          if (!rewritten && events.length > 0) {
+            controller.enqueue(result.value);
+            return;
+          }
+          if (out) {
+            controller.enqueue(encoder.encode(out));
+            return;
           }
         }
-        if (!rewritten && events.length > 0) controller.enqueue(result.value);
-        else if (out) controller.enqueue(encoder.encode(out));
       },
       cancel() {
         options.abortUpstream();
