@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Account, ApiKey, CreatedApiKey, ListPage } from "../shared/admin";
+import { formatMicroUsd, type UsageRecordList } from "../shared/usage";
 
 export const USAGE = `Usage: npm run admin -- <command> [options] [--json] [--url URL]
 
@@ -23,6 +24,9 @@ export const USAGE = `Usage: npm run admin -- <command> [options] [--json] [--ur
   list-keys ACCOUNT_ID [--limit N] [--after CURSOR]
   revoke KEY_ID
   rotate KEY_ID [--grace 3s|10m|1h|1d]
+  usage ACCOUNT_ID [--from T] [--to T] [--limit N] [--after CURSOR] [--csv]
+      T: 2025-11-01, 2025-11-01T09:30:00Z or Unix seconds; from inclusive, to exclusive.
+      --csv prints every record of the range as CSV (for invoicing) instead of a page.
 
 Environment: LIMO_API_URL (default http://127.0.0.1:8787), ADMIN_TOKEN (else read from .dev.vars).`;
 
@@ -35,8 +39,8 @@ export interface CliRequest {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   path: string;
   body?: Record<string, unknown>;
-  /** How to print the answer for people. */
-  view: "account" | "accounts" | "key" | "keys";
+  /** How to print the answer for people (`csv`: as it came, whatever --json says). */
+  view: "account" | "accounts" | "key" | "keys" | "usage" | "csv";
 }
 
 const OPTIONS = {
@@ -53,6 +57,9 @@ const OPTIONS = {
   model: { type: "string", multiple: true },
   origin: { type: "string", multiple: true },
   grace: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  csv: { type: "boolean" },
   json: { type: "boolean" },
   url: { type: "string" },
   help: { type: "boolean", short: "h" },
@@ -130,6 +137,18 @@ export function parseCli(argv: readonly string[], now = Date.now()): ParsedCli {
       const body = values.grace === undefined ? {} : { grace_seconds: parseDurationSeconds(values.grace) };
       return { ...base, request: { method: "POST", path: `/keys/${id("KEY_ID")}/rotate`, body, view: "key" } };
     }
+    case "usage": {
+      const path = `/accounts/${id("ACCOUNT_ID")}/usage`;
+      const query = new URLSearchParams(compact({ from: values.from, to: values.to }) as Record<string, string>);
+      if (values.csv) {
+        if (values.limit || values.after) throw new UsageError("usage --csv exports the whole range: drop --limit and --after");
+        query.set("format", "csv");
+        return { ...base, request: { method: "GET", path: `${path}?${query}`, view: "csv" } };
+      }
+      const paging = page();
+      const qs = [query.toString(), paging.slice(1)].filter(Boolean).join("&");
+      return { ...base, request: { method: "GET", path: qs ? `${path}?${qs}` : path, view: "usage" } };
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
@@ -169,6 +188,8 @@ export function formatTime(seconds: number | null | undefined): string {
 
 /** What a person sees for an answer (the secret of a created key on its own line). */
 export function formatAnswer(view: CliRequest["view"], body: unknown): string {
+  if (view === "csv") return String(body);
+  if (view === "usage") return formatUsage(body as UsageRecordList);
   if (view === "account" || view === "accounts") {
     const accounts = view === "account" ? [body as Account] : (body as ListPage<Account>).data;
     const table = formatTable(
@@ -184,6 +205,26 @@ export function formatAnswer(view: CliRequest["view"], body: unknown): string {
   );
   const secret = view === "key" ? (body as Partial<CreatedApiKey>).key : undefined;
   return table + more(body) + (secret ? `\n\nSecret (shown only now, store it safely):\n${secret}` : "");
+}
+
+/** Unix milliseconds as `2026-11-25 09:40:12.345Z`. */
+export function formatTimeMs(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ");
+}
+
+/** A page of usage records, newest first, then the range's totals. */
+export function formatUsage(list: UsageRecordList): string {
+  const table = formatTable(
+    ["CREATED", "REQUEST", "KEY", "MODEL", "MODE", "STATUS", "PROMPT", "COMPLETION", "TTFT MS", "MS", "COST USD"],
+    list.data.map((r) => [
+      formatTimeMs(r.created_at), r.request_id, r.key_id, r.model, r.mode, r.cached ? `${r.status} (cached)` : r.status,
+      String(r.prompt_tokens), String(r.completion_tokens), r.ttft_ms === null ? "-" : String(r.ttft_ms), String(r.duration_ms),
+      formatMicroUsd(r.cost_micro_usd),
+    ]),
+  );
+  const t = list.totals;
+  const totals = `Totals over the range: ${t.requests} requests, ${t.prompt_tokens} prompt + ${t.completion_tokens} completion tokens, $${formatMicroUsd(t.cost_micro_usd)}`;
+  return `${table}${more(list)}\n\n${totals}`;
 }
 
 function formatLimits(limits: Account["limits"]): string {
@@ -232,6 +273,10 @@ async function main(argv: readonly string[]): Promise<number> {
       body: request.body ? JSON.stringify(request.body) : undefined,
     });
     const text = await response.text();
+    if (response.ok && request.view === "csv") {
+      process.stdout.write(text);
+      return 0;
+    }
     const body: unknown = text ? JSON.parse(text) : null;
     if (!response.ok) {
       const error = (body as { error?: { message?: string; code?: string } } | null)?.error;

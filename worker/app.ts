@@ -19,6 +19,7 @@ import { registerAdminRoutes } from "./routes/admin";
 import { registerGenerationRoutes } from "./routes/generation-routes";
 import { registerModelRoutes } from "./routes/model-routes";
 import { registerOpenApi, validationHook } from "./routes/openapi";
+import { registerUsageRoutes } from "./routes/usage-routes";
 import { AccountKeyAuthenticator } from "./services/auth";
 import { loadDeployment } from "./services/catalogue";
 
@@ -76,6 +77,7 @@ export function newApp(): App {
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
   registerGenerationRoutes(app, generationGuard);
   registerModelRoutes(app, guard);
+  registerUsageRoutes(app, guard);
   registerAdminRoutes(app);
   registerOpenApi(app);
 

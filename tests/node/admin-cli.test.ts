@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatAnswer, formatTable, parseCli, parseDurationSeconds, tokenFromDevVars, UsageError } from "../../scripts/admin";
+import { formatMicroUsd, type UsageRecordList } from "../../shared/usage";
 
 const NOW_MS = Date.UTC(2026, 10, 25, 12, 0, 0);
 
@@ -19,6 +20,13 @@ describe("admin CLI: arguments", () => {
     [["list-keys", "acct_1"], { method: "GET", path: "/accounts/acct_1/keys" }],
     [["revoke", "key_1"], { method: "DELETE", path: "/keys/key_1" }],
     [["rotate", "key_1", "--grace", "3s"], { method: "POST", path: "/keys/key_1/rotate", body: { grace_seconds: 3 } }],
+    [["usage", "acct_1"], { method: "GET", path: "/accounts/acct_1/usage", view: "usage" }],
+    [["usage", "acct_1", "--from", "2025-11-01", "--to", "2025-12-01T00:00:00+01:00", "--limit", "50", "--after", "abc"], {
+      method: "GET",
+      path: "/accounts/acct_1/usage?from=2025-11-01&to=2025-12-01T00%3A00%3A00%2B01%3A00&limit=50&after=abc",
+      view: "usage",
+    }],
+    [["usage", "acct_1", "--csv", "--from", "1761955200"], { method: "GET", path: "/accounts/acct_1/usage?from=1761955200&format=csv", view: "csv" }],
   ])("parses %j", (argv, expected) => {
     expect(parseCli(argv, NOW_MS).request).toMatchObject(expected);
   });
@@ -27,7 +35,7 @@ describe("admin CLI: arguments", () => {
     expect(parseCli(["list-accounts", "--json", "--url", "http://x"])).toMatchObject({ json: true, url: "http://x" });
   });
 
-  it.each([[["nope"]], [["get-account"]], [["create-account"]], [["set-limits", "acct_1"]], [["set-limits", "acct_1", "--rpm", "0"]], [["list-accounts", "--bogus"]], [["rotate", "k", "--grace", "soon"]]])(
+  it.each([[["nope"]], [["get-account"]], [["create-account"]], [["set-limits", "acct_1"]], [["set-limits", "acct_1", "--rpm", "0"]], [["list-accounts", "--bogus"]], [["rotate", "k", "--grace", "soon"]], [["usage"]], [["usage", "acct_1", "--csv", "--limit", "5"]]])(
     "refuses %j as a usage error",
     (argv) => {
       expect(() => parseCli(argv)).toThrow(UsageError);
@@ -45,6 +53,33 @@ describe("admin CLI: arguments", () => {
 });
 
 describe("admin CLI: output", () => {
+  it("prints usage records, the range's totals and the next page's cursor", () => {
+    const list: UsageRecordList = {
+      object: "list",
+      data: [
+        {
+          request_id: "req_a", account_id: "acct_1", key_id: "key_1", model: "limo", backend: "sim", mode: "live", prompt_tokens: 32,
+          completion_tokens: 400, cached: false, status: "client_disconnected", ttft_ms: null, duration_ms: 1234, cost_micro_usd: 816,
+          created_at: 1_764_072_000_123,
+        },
+      ],
+      has_more: true,
+      next_cursor: "MTc2NDA3MjAwMDEyMy5yZXFfYQ",
+      totals: { requests: 7, prompt_tokens: 100, completion_tokens: 2000, cost_micro_usd: 12_345_678 },
+    };
+    const out = formatAnswer("usage", list);
+    expect(out).toMatch(/^CREATED\s+REQUEST\s+KEY\s+MODEL/);
+    expect(out).toContain("2025-11-25 12:00:00.123Z  req_a");
+    expect(out).toMatch(/client_disconnected\s+32\s+400\s+-\s+1234\s+0\.000816/);
+    expect(out).toContain("(more: --after MTc2NDA3MjAwMDEyMy5yZXFfYQ)");
+    expect(out.trimEnd().split("\n").at(-1)).toBe("Totals over the range: 7 requests, 100 prompt + 2000 completion tokens, $12.345678");
+  });
+
+  it("formats micro-dollars exactly", () => {
+    expect([0, 1, 999_999, 1_000_000, 12_345_678, -5].map(formatMicroUsd)).toEqual(["0.000000", "0.000001", "0.999999", "1.000000", "12.345678", "-0.000005"]);
+  });
+
+
   it("aligns columns", () => {
     expect(formatTable(["A", "LONGER"], [["xx", "y"], ["z", "w"]])).toBe("A   LONGER\nxx  y\nz   w");
   });

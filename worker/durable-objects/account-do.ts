@@ -35,6 +35,8 @@ const ABSENT_ACCOUNT_RECHECK_MS = 60_000;
 
 /** How long after a ledger entry the alarm copies it to D1: entries batch up meanwhile. */
 const ROLLUP_DELAY_MS = 2_000;
+/** Batches one roll-up may write (each up to ROLLUP_BATCH_SIZE inserts plus a statement a day). */
+const ROLLUP_MAX_BATCHES = 5;
 /** Retry delay after a failed roll-up (D1 unreachable), doubled up to the cap. */
 const ROLLUP_RETRY_MIN_MS = 5_000;
 const ROLLUP_RETRY_MAX_MS = 300_000;
@@ -247,7 +249,9 @@ export class AccountDO extends DurableObject<Env> {
     this.#usage.pruneRolled(now - LEDGER_RETENTION_MS);
     this.#usage.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
     const retry = this.#rollupFailures > 0 || this.#usage.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
-    const retryDelay = Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** Math.max(0, this.#rollupFailures - 1));
+    // A backlog (no failure) continues at once; a failure backs off.
+    const retryDelay =
+      this.#rollupFailures === 0 ? ROLLUP_DELAY_MS : Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** (this.#rollupFailures - 1));
     const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null].filter((t): t is number => t !== null);
     if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
   }
@@ -287,11 +291,15 @@ export class AccountDO extends DurableObject<Env> {
     this.#usage.writeAdmission(this.#admission);
   }
 
-  /** Copies unrolled ledger entries to D1, batch by batch; throws if D1 fails. */
+  /**
+   * Copies unrolled ledger entries to D1, batch by batch; throws if D1 fails.
+   * At most ROLLUP_MAX_BATCHES a call (D1 allows 1,000 queries an invocation);
+   * a backlog beyond that is left for the next alarm, which the caller sets.
+   */
   async #rollUp(): Promise<void> {
     const accountId = this.#account?.id ?? this.#storage.getMeta(ACCOUNT_META_KEY);
     if (!accountId) return;
-    for (;;) {
+    for (let i = 0; i < ROLLUP_MAX_BATCHES; i++) {
       const batch = this.#usage.unrolled(ROLLUP_BATCH_SIZE);
       if (batch.length === 0) return;
       await writeUsageRecords(this.env.DB, batch.map((b) => ({ ...b.entry, account_id: accountId })));

@@ -1,19 +1,30 @@
 /**
  * @module usage-db
  * The usage ledger in D1 (migrations/0002): written only by the account
- * objects' roll-up alarms, read only by the usage APIs. Writing is idempotent:
+ * objects' roll-ups, read only by the usage APIs. Writing is idempotent:
  * records are keyed by request id, and daily totals are recomputed from them.
  */
-import type { UsageRecord } from "../../shared/usage";
+import type { UsageRecord, UsageTotals } from "../../shared/usage";
 
 /** Most records in one D1 batch (each adds a statement; affected days add one each). */
 export const ROLLUP_BATCH_SIZE = 100;
+
+const DAY_MS = 86_400_000;
 
 export function dayOf(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Inserts the records (skipping any already there) and refreshes the affected daily totals, atomically. */
+/** Unix milliseconds of a UTC day's midnight (`YYYY-MM-DD`). */
+export function dayStartMs(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`);
+}
+
+/**
+ * Inserts the records (skipping any already there) and recomputes the daily
+ * totals of every (account, day) they touch, in one transaction. Writing the
+ * same records twice, or two overlapping batches at once, leaves the same rows.
+ */
 export async function writeUsageRecords(db: D1Database, records: readonly UsageRecord[]): Promise<void> {
   if (records.length === 0) return;
   const insert = db.prepare(
@@ -21,22 +32,26 @@ export async function writeUsageRecords(db: D1Database, records: readonly UsageR
        cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING`,
   );
+  // Bounded by created_at so the index (account_id, created_at) confines the
+  // scan to that one day's records; `day = ?` alone would read every record
+  // the account ever had, once per group, on every roll-up.
   const refresh = db.prepare(
     `INSERT OR REPLACE INTO usage_daily (account_id, key_id, model, day, requests, prompt_tokens, completion_tokens, cached_requests, cost_micro_usd)
      SELECT account_id, key_id, model, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached), SUM(cost_micro_usd)
-     FROM usage_records WHERE account_id = ? AND key_id = ? AND model = ? AND day = ?
-     GROUP BY account_id, key_id, model, day`,
+     FROM usage_records WHERE account_id = ? AND created_at >= ? AND created_at < ?
+     GROUP BY key_id, model, day`,
   );
-  const groups = new Map<string, [string, string, string, string]>();
+  const days = new Map<string, [string, number, number]>();
   const statements = records.map((r) => {
     const day = dayOf(r.created_at);
-    groups.set(`${r.account_id}\u0000${r.key_id}\u0000${r.model}\u0000${day}`, [r.account_id, r.key_id, r.model, day]);
+    const start = dayStartMs(day);
+    days.set(`${r.account_id}\u0000${day}`, [r.account_id, start, start + DAY_MS]);
     return insert.bind(
       r.request_id, r.account_id, r.key_id, r.model, r.backend, r.mode, r.prompt_tokens, r.completion_tokens,
       r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, day,
     );
   });
-  for (const group of groups.values()) statements.push(refresh.bind(...group));
+  for (const day of days.values()) statements.push(refresh.bind(...day));
   await db.batch(statements);
 }
 
@@ -45,6 +60,12 @@ export interface UsageRange {
   from?: number;
   /** Unix milliseconds, exclusive. */
   to?: number;
+}
+
+/** Where a page starts: after the record with this `created_at` and `request_id` (the order's last one). */
+export interface UsageCursor {
+  createdAt: number;
+  requestId: string;
 }
 
 type RecordRow = Omit<UsageRecord, "cached"> & { cached: number };
@@ -63,16 +84,17 @@ function rangeClause(range: UsageRange): { sql: string; args: number[] } {
   return { sql: parts.map((p) => ` AND ${p}`).join(""), args };
 }
 
-/** A page of records, newest first; the cursor is `<created_at>.<request_id>` of the last one. */
+/** A page of records, newest first (`created_at`, then `request_id`, both descending), after `page.after`. */
 export async function pageUsageRecords(
   db: D1Database,
   accountId: string,
   range: UsageRange,
-  page: { limit: number; after?: { createdAt: number; requestId: string } },
+  page: { limit: number; after?: UsageCursor },
 ): Promise<{ records: UsageRecord[]; hasMore: boolean }> {
   const where = rangeClause(range);
   const cursor = page.after ? " AND (created_at < ? OR (created_at = ? AND request_id < ?))" : "";
   const cursorArgs = page.after ? [page.after.createdAt, page.after.createdAt, page.after.requestId] : [];
+  // One extra row tells whether another page exists.
   const { results } = await db
     .prepare(
       `SELECT request_id, account_id, key_id, model, backend, mode, prompt_tokens, completion_tokens, cached, status,
@@ -86,24 +108,53 @@ export async function pageUsageRecords(
   return { records, hasMore: results.length > page.limit };
 }
 
-export interface UsageTotals {
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_micro_usd: number;
-}
+const TOTALS_COLUMNS = `COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
+  COALESCE(SUM(completion_tokens), 0) AS completion_tokens, COALESCE(SUM(cost_micro_usd), 0) AS cost_micro_usd`;
+const DAILY_TOTALS_COLUMNS = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
+  COALESCE(SUM(completion_tokens), 0) AS completion_tokens, COALESCE(SUM(cost_micro_usd), 0) AS cost_micro_usd`;
 
+/**
+ * Totals over a range. Whole UTC days inside it are read from usage_daily (a
+ * row per key, model and day), so a month costs a few hundred rows, not every
+ * record; only the partial days at the edges are summed record by record. The
+ * statements run as one batch: one transaction, one consistent snapshot.
+ */
 export async function usageTotals(db: D1Database, accountId: string, range: UsageRange): Promise<UsageTotals> {
-  const where = rangeClause(range);
-  const row = await db
-    .prepare(
-      `SELECT COUNT(*) AS requests, COALESCE(SUM(prompt_tokens), 0) AS prompt_tokens,
-         COALESCE(SUM(completion_tokens), 0) AS completion_tokens, COALESCE(SUM(cost_micro_usd), 0) AS cost_micro_usd
-       FROM usage_records WHERE account_id = ?${where.sql}`,
-    )
-    .bind(accountId, ...where.args)
-    .first<UsageTotals>();
-  return row ?? { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_micro_usd: 0 };
+  const records = (r: UsageRange) => {
+    const where = rangeClause(r);
+    return db.prepare(`SELECT ${TOTALS_COLUMNS} FROM usage_records WHERE account_id = ?${where.sql}`).bind(accountId, ...where.args);
+  };
+  const wholeFrom = range.from === undefined ? undefined : Math.ceil(range.from / DAY_MS) * DAY_MS;
+  const wholeTo = range.to === undefined ? undefined : Math.floor(range.to / DAY_MS) * DAY_MS;
+  let statements: D1PreparedStatement[];
+  if (wholeFrom !== undefined && wholeTo !== undefined && wholeFrom >= wholeTo) {
+    statements = [records(range)];
+  } else {
+    const days: string[] = [];
+    const args: string[] = [];
+    if (wholeFrom !== undefined) {
+      days.push(" AND day >= ?");
+      args.push(dayOf(wholeFrom));
+    }
+    if (wholeTo !== undefined) {
+      days.push(" AND day < ?");
+      args.push(dayOf(wholeTo));
+    }
+    statements = [db.prepare(`SELECT ${DAILY_TOTALS_COLUMNS} FROM usage_daily WHERE account_id = ?${days.join("")}`).bind(accountId, ...args)];
+    if (range.from !== undefined && wholeFrom! > range.from) statements.push(records({ from: range.from, to: wholeFrom }));
+    if (range.to !== undefined && wholeTo! < range.to) statements.push(records({ from: wholeTo, to: range.to }));
+  }
+  const results = await db.batch<UsageTotals>(statements);
+  const totals: UsageTotals = { requests: 0, prompt_tokens: 0, completion_tokens: 0, cost_micro_usd: 0 };
+  for (const result of results) {
+    const row = result.results[0];
+    if (!row) continue;
+    totals.requests += row.requests;
+    totals.prompt_tokens += row.prompt_tokens;
+    totals.completion_tokens += row.completion_tokens;
+    totals.cost_micro_usd += row.cost_micro_usd;
+  }
+  return totals;
 }
 
 export interface DailyUsage extends UsageTotals {
@@ -112,7 +163,7 @@ export interface DailyUsage extends UsageTotals {
   cached_requests: number;
 }
 
-/** Totals by day and model for one account (all its keys), oldest day first. */
+/** Totals by day and model for one account (all its keys), oldest day first; both days inclusive. */
 export async function dailyUsage(db: D1Database, accountId: string, fromDay?: string, toDay?: string): Promise<DailyUsage[]> {
   const { results } = await db
     .prepare(

@@ -9,6 +9,7 @@ import { adminAuth } from "./admin-auth";
 import { registerAccountRoutes } from "./accounts";
 import type { AdminApp } from "./common";
 import { registerKeyRoutes } from "./keys";
+import { registerUsageAdminRoutes } from "./usage";
 
 /** Admin bodies are a few fields; anything larger is a mistake. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -26,4 +27,5 @@ export function registerAdminRoutes(app: AdminApp): void {
   );
   registerAccountRoutes(app);
   registerKeyRoutes(app);
+  registerUsageAdminRoutes(app);
 }
