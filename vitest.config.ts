@@ -17,7 +17,17 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => ({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))) } },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
+                // Production holds a request for minutes while every backend is cold; a test that
+                // wants a cold start waited out sets its own budget (tests/backends).
+                COLD_START_BUDGET_MS: "300",
+                // A reconnect grace of 300 ms instead of 15 s, so disconnect tests see the backend stop within their
+                // time budget (tests/generations sets its own where the grace itself is tested).
+                GENERATION_GRACE_MS: "300",
+              },
+            },
           })),
         ],
         test: {

@@ -6,6 +6,7 @@
  * stops everything on Ctrl-C or SIGTERM.
  *
  * Environment: PORT (Worker, default 8787), SIM_PORT (simulator, default 8000),
+ * SIM_TOKENS_PER_SECOND (its pace, default 40; 0 = as fast as possible),
  * BACKENDS (JSON list: use these backends instead of starting a simulator).
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -19,6 +20,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
 const PORT = Number(process.env.PORT ?? 8787);
 const SIM_PORT = Number(process.env.SIM_PORT ?? 8000);
+/** The development simulator's default pace, tokens a second (SIM_TOKENS_PER_SECOND overrides it). */
+const DEV_SIM_TOKENS_PER_SECOND = 40;
 /** How long wrangler may take to answer /healthz, in milliseconds. */
 const READY_TIMEOUT_MS = 120_000;
 /** wrangler's JS entry, run with this same Node (22): its shebang would pick whatever `node` is on PATH. */
@@ -94,7 +97,9 @@ async function main(): Promise<void> {
   let backends = process.env.BACKENDS;
   let sim: { url: string; close(): Promise<void> } | undefined;
   if (!backends) {
-    sim = await startSimServer({ ...simOptionsFromEnv(process.env), host: HOST, port: SIM_PORT });
+    // Tokens arrive at LIMO's pace on one GPU (30-50 a second), so streams look and behave as in production.
+    const simEnv = { SIM_TOKENS_PER_SECOND: String(DEV_SIM_TOKENS_PER_SECOND), ...process.env };
+    sim = await startSimServer({ ...simOptionsFromEnv(simEnv), host: HOST, port: SIM_PORT });
     backends = JSON.stringify([
       { name: "sim", url: sim.url, models: MODEL_CATALOGUE.map((m) => m.servedName), weight: 1, kind: "simulator" },
     ]);

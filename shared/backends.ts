@@ -21,6 +21,15 @@ export const BackendConfigSchema = z.strictObject({
    * none is configured), so they never spend GPU time.
    */
   kind: z.enum(["gpu", "simulator"]).default("gpu"),
+  /** Where it runs (free text, e.g. `us-east`): shown to operators, used to break ties. */
+  region: z.string().min(1).max(64).optional(),
+  /** The GPU it runs on (free text, e.g. `H200`): shown to operators. */
+  gpu: z.string().min(1).max(64).optional(),
+  /**
+   * Most generations the Worker sends it at once (all isolates together);
+   * absent: no limit of ours (vLLM queues what it cannot batch).
+   */
+  max_in_flight: z.number().int().positive().optional(),
 });
 
 export const BackendsSchema = z

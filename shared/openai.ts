@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { MAX_CHOICES_N } from "./constants";
+import { generationFields } from "./generations";
 
 const int = () => z.number().int();
 
@@ -29,6 +30,8 @@ const samplingFields = {
   stream: z.boolean().nullish(),
   stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
   user: z.string().max(256).nullish(),
+  // Durable generations (shared/generations.ts): never sent to the backend.
+  ...generationFields,
 };
 
 export const TextPartSchema = z.strictObject({ type: z.literal("text"), text: z.string() });

@@ -17,6 +17,7 @@ import { bearerAuth } from "./middleware/bearer-auth";
 import { requestId } from "./middleware/request-id";
 import { registerAdminRoutes } from "./routes/admin";
 import { registerGenerationRoutes } from "./routes/generation-routes";
+import { registerGenerationsRoutes } from "./routes/generations-routes";
 import { registerModelRoutes } from "./routes/model-routes";
 import { registerOpenApi, validationHook } from "./routes/openapi";
 import { registerUsageRoutes } from "./routes/usage-routes";
@@ -42,7 +43,7 @@ export function newApp(): App {
       origin: "*",
       allowMethods: ["GET", "POST", "OPTIONS"],
       // What a browser client may read: our request id and OpenAI's rate-limit headers.
-      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", ...RATE_LIMIT_HEADERS],
+      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
       maxAge: CORS_MAX_AGE_SECONDS,
     }),
   );
@@ -76,6 +77,7 @@ export function newApp(): App {
   // Generation routes check the key offline here and authorize it in their one admission call.
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
   registerGenerationRoutes(app, generationGuard);
+  registerGenerationsRoutes(app, guard);
   registerModelRoutes(app, guard);
   registerUsageRoutes(app, guard);
   registerAdminRoutes(app);

@@ -5,6 +5,8 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AccountDO } from "./durable-objects/account-do";
+import type { BackendPoolDO } from "./routing/backend-pool-do";
+import type { GenerationDO } from "./durable-objects/generation-do";
 import type { Credential, Principal } from "./services/auth";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
@@ -23,6 +25,22 @@ export interface Env {
   DB: D1Database;
   /** One Durable Object per account: what the hot path asks about a key. */
   ACCOUNTS: DurableObjectNamespace<AccountDO>;
+  /** One Durable Object per generation (streamed, cached or background): it owns the backend call. */
+  GENERATIONS: DurableObjectNamespace<GenerationDO>;
+  /** Default time to live of a cached answer, in seconds (default 86400). */
+  CACHE_TTL_SECONDS?: string;
+  /** How long a foreground generation outlives its last subscriber, in ms (default 15000). */
+  GENERATION_GRACE_MS?: string;
+  /** The one object that leases backend slots and keeps breakers and health (worker/routing). */
+  BACKEND_POOL: DurableObjectNamespace<BackendPoolDO>;
+  /** Routing knobs, in milliseconds (worker/routing/policy.ts has the defaults and reasons). */
+  COLD_START_BUDGET_MS?: string;
+  TTFT_TIMEOUT_MS?: string;
+  STREAM_IDLE_TIMEOUT_MS?: string;
+  BACKEND_BUSY_WAIT_MS?: string;
+  KEEPALIVE_INTERVAL_MS?: string;
+  /** UTC hours `start-end` (e.g. `7-19`) during which the cron keeps GPU backends warm; absent: never. */
+  PREWARM_HOURS_UTC?: string;
   /** Modal proxy-auth token pair (secrets). */
   MODAL_KEY?: string;
   MODAL_SECRET?: string;

@@ -5,11 +5,16 @@
  */
 import { newApp } from "./app";
 import type { Env } from "./env";
+import { pollBackends } from "./routing/health-poll";
 
 export { AccountDO } from "./durable-objects/account-do";
+export { GenerationDO } from "./durable-objects/generation-do";
+export { BackendPoolDO } from "./routing/backend-pool-do";
 
 const app = newApp();
 
 export default {
   fetch: app.fetch,
+  /** The cron trigger: backend health and metrics into the pool object (worker/routing/health-poll.ts). */
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(pollBackends(env)),
 } satisfies ExportedHandler<Env>;

@@ -233,6 +233,7 @@ export const pathSegment: fc.Arbitrary<string> = fc.oneof(
       "accounts",
       "keys",
       "rotate",
+      "usage",
       "acct_0000000000000000",
       "key_0000000000000000",
       "",

@@ -9,12 +9,19 @@
  */
 import type fc from "fast-check";
 import { expect, vi } from "vitest";
-import { adminApi, TEST_ADMIN_TOKEN, type AdminApi } from "./admin";
+import { accountStub, adminApi, TEST_ADMIN_TOKEN, type AdminApi } from "./admin";
 import { simBackends, TEST_API_KEY } from "./api";
-import type { SimHandle } from "./sim";
+import { pollUntil, type SimHandle } from "./sim";
 
 /** One seed for the whole suite; a property adds its own offset so each explores different inputs. */
 export const FUZZ_SEED = 20_261_125;
+
+/**
+ * Time a fuzz test may take, in ms. Each runs in a second or two; the margin is
+ * for a loaded machine, so that a slow run is slow rather than a timeout that
+ * leaves its requests running into the next test.
+ */
+export const FUZZ_TIMEOUT_MS = 60_000;
 
 /** fast-check parameters: reproducible, and a failure's counterexample in the report. */
 export function fuzzParams<T>(numRuns: number, seedOffset: number): fc.Parameters<T> {
@@ -39,18 +46,19 @@ const SECRET_VALUES = new Set<string>(Object.values(FUZZ_SECRETS));
  * in a response means the Worker put it there.
  */
 const INTERNALS: readonly RegExp[] = [
-  /\n\s+at /,
-  /\bat [^\s()]+ \(/,
+  // Stack frames, raw or JSON-escaped, and frames with a location.
+  /(?:\n|\\n)\s+at \S/,
+  /\bat \S+ \(\S*:\d+:\d+\)/,
+  // Source locations and paths.
   /\/work\//,
-  /\.ts:\d/,
-  /\.js:\d/,
-  /\.ts:/,
+  /\.[jt]s:\d/,
   /node_modules/,
   /file:\/\//,
+  // Exceptions and runtime internals by name.
   /\b(Type|Range|Syntax|Reference|URI|Eval|Aggregate)Error\b/,
   /\bZodError\b/,
-  /\bworkerd\b/,
-  /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH/,
+  /\bworkerd\b|\bjsg\b/,
+  /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND/,
 ];
 
 /** Whether a generated string may appear in a request without tripping the internals check when echoed. */
@@ -70,6 +78,7 @@ export function fuzzApi(sim: SimHandle, overrides: Parameters<typeof adminApi>[0
 }
 
 export interface FuzzClient extends AdminApi {
+  accountId: string;
   /** A live key of an account without limits: its requests reach the simulator, however many. */
   key: string;
   /** POSTs with the live key (a string body is sent as is, anything else as JSON). */
@@ -87,6 +96,7 @@ export async function fuzzClient(sim: SimHandle, overrides: Parameters<typeof ad
   SECRET_VALUES.add(key);
   return {
     ...a,
+    accountId: account.id,
     key,
     send(path, body, headers = {}) {
       const isRaw = typeof body === "string" || body instanceof Uint8Array || body instanceof ReadableStream || body instanceof ArrayBuffer;
@@ -205,4 +215,23 @@ export function expectPrototypeIntact(what = "request"): void {
   expect(Object.getOwnPropertyNames(Object.prototype).sort().join(","), `Object.prototype polluted by ${what}`).toBe(PRISTINE_PROTOTYPE_KEYS);
   const probe: Record<string, unknown> = {};
   expect(probe.polluted, `Object.prototype.polluted set by ${what}`).toBeUndefined();
+}
+
+/** The request ids in the account's usage ledger now. */
+export async function ledgerIds(client: FuzzClient): Promise<Set<string>> {
+  return new Set((await accountStub(client.accountId).ledger()).map((e) => e.request_id));
+}
+
+/**
+ * Waits until the account's usage ledger gained the records of `admitted` (the
+ * request ids of the answers that were admitted) since `before`, then asserts
+ * it gained nothing else: every admitted request ends in one record, and a
+ * refused one in none.
+ */
+export async function expectLedger(client: FuzzClient, before: ReadonlySet<string>, admitted: ReadonlySet<string>): Promise<void> {
+  const added = async () => [...(await ledgerIds(client))].filter((id) => !before.has(id));
+  const ids = await pollUntil(added, (list) => list.length >= admitted.size).catch(added);
+  const extra = ids.filter((id) => !admitted.has(id));
+  const missing = [...admitted].filter((id) => !ids.includes(id));
+  expect({ extra, missing }, "usage ledger vs admitted requests").toEqual({ extra: [], missing: [] });
 }

@@ -33,7 +33,8 @@ export async function startDevStack(env: Record<string, string> = {}): Promise<D
   const root = join(import.meta.dirname, "..", "..");
   const child: ChildProcess = spawn(join(root, "node_modules", ".bin", "node"), ["--import", "tsx", "scripts/dev.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), ...env },
+    // Tests want answers at once unless they slow the simulator down themselves.
+    env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), SIM_TOKENS_PER_SECOND: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -91,7 +91,7 @@ describe("the openai SDK against npm run dev", () => {
 
   it("stops the generation of a client that drops a stream after three chunks", async () => {
     const before = await simStats();
-    await fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify({ tokens_per_second: 100 }) });
+    await fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify({ tokens_per_second: 20 }) });
     try {
       const stream = await client.chat.completions.create({
         model: "limo",
@@ -102,7 +102,8 @@ describe("the openai SDK against npm run dev", () => {
       // Leaving the loop early makes the SDK abort its request: the client goes away.
       for await (const _chunk of stream) if (++seen === 3) break;
       expect(seen).toBe(3);
-      const deadline = Date.now() + 10_000;
+      // The generation object waits out its reconnect grace (GENERATION_GRACE_MS, 2 s) before it stops the backend.
+      const deadline = Date.now() + 20_000;
       let after = await simStats();
       while ((after.aborted_total === before.aborted_total || after.in_flight !== 0) && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));

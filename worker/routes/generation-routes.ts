@@ -11,8 +11,9 @@ import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shar
 import type { App, HonoEnv } from "../env";
 import { ApiError } from "../errors";
 import { admitGeneration } from "../services/admission";
-import { loadDeployment, pickBackend, resolveModel, type Deployment } from "../services/catalogue";
+import { loadDeployment, resolveModel, type Deployment } from "../services/catalogue";
 import { generate } from "../services/generate";
+import { durablePlan, runDurableGeneration } from "../services/generations";
 import { Meter } from "../services/metering";
 import { canonicalJson, sha256Hex } from "../services/canonical";
 import { replayResponse } from "../services/replay";
@@ -63,8 +64,11 @@ async function idempotencyOf(c: Context<HonoEnv>, request: unknown): Promise<{ k
   return { key, fingerprint: await sha256Hex(canonicalJson({ path: c.req.path, request })) };
 }
 
-async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: unknown): Promise<Response> {
+type GenerationRequest = Parameters<typeof durablePlan>[1];
+
+async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: GenerationRequest): Promise<Response> {
   const requestId = c.get("requestId");
+  const admittedAt = Date.now();
   const idempotency = await idempotencyOf(c, request);
   const admission = await admitGeneration(c.env, c.get("credential"), {
     idempotency,
@@ -74,14 +78,28 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
     n: prepared.n,
     maxTokens: prepared.maxTokens,
     maxTokensFlexible: prepared.maxTokensFlexible,
-    now: Date.now(),
+    now: admittedAt,
   });
   if (admission.kind === "replay") {
-    return replayResponse(admission.body, prepared, { "idempotent-replayed": "true" });
+    return replayResponse(admission.body, prepared, { "idempotent-replayed": "true", "x-cache": "HIT" });
   }
   c.set("principal", admission.principal);
   const granted = withMaxTokens(prepared, admission.maxTokens);
-  const { backend } = pickBackend(deployment, prepared.model, admission.principal.mode);
+  // Streamed, cacheable and background requests are owned by a generation object (services/generations).
+  const plan = durablePlan(granted, request, c.req.header("cache-control"), c.env);
+  if (plan) {
+    return runDurableGeneration(c.env, {
+      plan,
+      prepared: granted,
+      principal: admission.principal,
+      requestId,
+      clientSignal: c.req.raw.signal,
+      headers: admission.headers,
+      idempotencyKey: idempotency?.key,
+      admittedAt,
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+    });
+  }
   const meter = new Meter({
     env: c.env,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
@@ -95,10 +113,12 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
   return generate(granted, {
     env: c.env,
     requestId,
-    backend,
+    deployment,
+    mode: admission.principal.mode,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
     clientSignal: c.req.raw.signal,
     meter,
-    headers: admission.headers,
+    headers: { ...admission.headers, "x-cache": "MISS" },
     capture: idempotency !== undefined,
   });
 }

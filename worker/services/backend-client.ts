@@ -11,6 +11,24 @@ import { createSimulator, type Simulator } from "../../gpu/sim/simulator";
 import { ApiError, ClientGoneError } from "../errors";
 import { EMBEDDED_SIMULATOR } from "./catalogue";
 
+/** What the backend said, for the router's retry decision (never sent to the client). */
+export interface UpstreamFailure {
+  /** HTTP status, or null when there was no answer (connection refused or reset). */
+  status: number | null;
+  message: string | null;
+  retryAfter: string | null;
+}
+
+/** An ApiError from one backend call, carrying what the backend said. */
+export class BackendCallError extends ApiError {
+  readonly upstream: UpstreamFailure;
+
+  constructor(error: ApiError, upstream: UpstreamFailure) {
+    super(error.code, error.message, { param: error.param, headers: error.headers, internal: error.internal });
+    this.upstream = upstream;
+  }
+}
+
 /** How long a client should wait before retrying a failed backend, in seconds. */
 export const BACKEND_RETRY_AFTER_SECONDS = 5;
 /** Most of a backend's error body we read to find its message, in bytes. */
@@ -51,10 +69,11 @@ export async function openBackendStream(
     response = await (backend === EMBEDDED_SIMULATOR ? embeddedSimulator().fetch(request) : fetch(request));
   } catch (err) {
     if (signal.aborted) throw new ClientGoneError();
-    throw new ApiError("backend_unavailable", "The model backend is unavailable. Please retry shortly.", {
+    const error = new ApiError("backend_unavailable", "The model backend is unavailable. Please retry shortly.", {
       headers: { "retry-after": String(BACKEND_RETRY_AFTER_SECONDS) },
       internal: `backend ${backend.name} unreachable: ${String(err)}`,
     });
+    throw new BackendCallError(error, { status: null, message: null, retryAfter: null });
   }
   if (response.ok && response.body) {
     const type = response.headers.get("content-type") ?? "";
@@ -62,7 +81,13 @@ export async function openBackendStream(
     await response.body.cancel();
     throw backendError(backend, `answered ${response.status} with content-type ${type}`);
   }
-  throw await mapBackendFailure(backend, response);
+  const retryAfter = response.headers.get("retry-after");
+  const message = await readErrorMessage(response);
+  throw new BackendCallError(mapBackendFailure(backend, response.status, message, retryAfter), {
+    status: response.status,
+    message,
+    retryAfter,
+  });
 }
 
 let simulator: Simulator | undefined;
@@ -77,9 +102,7 @@ export function joinUrl(base: string, path: string): string {
   return base.endsWith("/") ? base.slice(0, -1) + path : base + path;
 }
 
-async function mapBackendFailure(backend: BackendConfig, response: Response): Promise<ApiError> {
-  const message = await readErrorMessage(response);
-  const status = response.status;
+function mapBackendFailure(backend: BackendConfig, status: number, message: string | null, backendRetryAfter: string | null): ApiError {
   const where = `backend ${backend.name} answered ${status}: ${message ?? "(no message)"}`;
   if (status === 401 || status === 403) {
     return new ApiError("backend_error", "The model backend is unavailable because of a server configuration problem.", {
@@ -88,7 +111,7 @@ async function mapBackendFailure(backend: BackendConfig, response: Response): Pr
     });
   }
   if (status === 429 || status === 503) {
-    const retryAfter = response.headers.get("retry-after") ?? String(BACKEND_RETRY_AFTER_SECONDS);
+    const retryAfter = backendRetryAfter ?? String(BACKEND_RETRY_AFTER_SECONDS);
     return new ApiError(
       status === 429 ? "server_busy" : "backend_unavailable",
       "The model backend is busy or starting. Please retry shortly.",

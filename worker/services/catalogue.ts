@@ -44,12 +44,6 @@ function misconfigured(internal: string): ApiError {
   return new ApiError("misconfigured", "The service is misconfigured. Please try again later.", { internal });
 }
 
-/** A model a client named, and the backend that will answer it. */
-export interface ResolvedModel {
-  model: CatalogueModel;
-  backend: BackendConfig;
-}
-
 /** The Worker's built-in simulator: where test-mode keys go when no simulator backend is configured. */
 export const EMBEDDED_SIMULATOR: BackendConfig = {
   name: "embedded-simulator",
@@ -74,15 +68,13 @@ export function resolveModel(deployment: Deployment, requested: string): Catalog
 }
 
 /**
- * The backend for a model: the first that serves it, or for a test-mode key
- * the first simulator that does (the built-in one if none): a test key never
- * reaches a GPU.
+ * The backends that may answer a model for a key: every one that serves it,
+ * or for a test-mode key only simulators (the built-in one if none is
+ * configured): a test key never reaches a GPU. The router chooses among them.
  */
-export function pickBackend(deployment: Deployment, model: CatalogueModel, mode: "live" | "test"): ResolvedModel {
-  const serves = (b: BackendConfig) => b.models.includes(model.servedName);
-  const backend =
-    mode === "test"
-      ? (deployment.backends.find((b) => b.kind === "simulator" && serves(b)) ?? EMBEDDED_SIMULATOR)
-      : deployment.backends.find(serves)!;
-  return { model, backend };
+export function candidateBackends(deployment: Deployment, model: CatalogueModel, mode: "live" | "test"): BackendConfig[] {
+  const serving = deployment.backends.filter((b) => b.models.includes(model.servedName));
+  if (mode === "live") return serving;
+  const simulators = serving.filter((b) => b.kind === "simulator");
+  return simulators.length > 0 ? simulators : [EMBEDDED_SIMULATOR];
 }

@@ -38,7 +38,11 @@ export interface PreparedRequest {
 }
 
 /** Fields handled here rather than copied to the backend as they are. */
-const EDGE_FIELDS = new Set(["model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "messages", "prompt"]);
+const EDGE_FIELDS = new Set([
+  "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "messages", "prompt",
+  // Durable generations' options (shared/generations.ts): ours, not the backend's.
+  "background", "cache",
+]);
 
 function textOf(content: ChatMessage["content"]): string {
   return typeof content === "string" ? content : content.map((p) => p.text).join("");

@@ -7,6 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ApiError } from "../../errors";
 import { adminAuth } from "./admin-auth";
 import { registerAccountRoutes } from "./accounts";
+import { registerBackendAdminRoutes } from "./backends";
 import type { AdminApp } from "./common";
 import { registerKeyRoutes } from "./keys";
 import { registerUsageAdminRoutes } from "./usage";
@@ -28,4 +29,5 @@ export function registerAdminRoutes(app: AdminApp): void {
   registerAccountRoutes(app);
   registerKeyRoutes(app);
   registerUsageAdminRoutes(app);
+  registerBackendAdminRoutes(app);
 }

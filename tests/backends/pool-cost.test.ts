@@ -1,0 +1,18 @@
+import { env } from "cloudflare:test";
+import { expect, it } from "vitest";
+import { backendPool } from "../../worker/routing/backend-pool-do";
+
+it("leases and releases a backend slot in one round trip each (measured, printed)", async () => {
+  const pool = backendPool(env);
+  const candidates = [{ key: "http://cost.invalid", name: "cost", weight: 1, maxInFlight: 8 }];
+  const n = 200;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) {
+    const lease = await pool.acquire({ candidates, priority: "interactive", waitMs: 0 });
+    if (!lease.ok) throw new Error("no lease");
+    await pool.release(lease.leaseId, "success");
+  }
+  const perPair = (performance.now() - started) / n;
+  console.log(`backend pool: acquire+release ${perPair.toFixed(3)} ms per request (local workerd)`);
+  expect(await pool.inFlight("http://cost.invalid")).toBe(0);
+});

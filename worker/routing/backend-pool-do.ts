@@ -1,0 +1,230 @@
+/**
+ * @module routing/backend-pool-do
+ * One Durable Object (`idFromName("pool")`) that every isolate asks for a
+ * backend: it picks one and leases it a slot in the same call, so a backend
+ * never has more than its `max_in_flight` generations from us, whichever
+ * isolates sent them. It also holds each backend's circuit breaker and the
+ * latest health (polled by the cron trigger, and learnt from traffic), which
+ * is what the pick needs and what `GET /admin/v1/backends` shows.
+ *
+ * Why one object and an RPC per request: per-isolate counts cannot bound what
+ * a backend receives from hundreds of isolates, and a leased batch of slots
+ * per isolate strands capacity that an idle isolate holds (a GPU has 8 slots,
+ * not 8,000). A generation runs for minutes, so one more round trip to
+ * route it exactly is a small price (acquire + release measured at ~3.6 ms a
+ * request in local workerd, SQLite write included: tests/backends/pool-cost;
+ * more when the object is in another colo). The release is sent after the
+ * response (waitUntil), never in front of a token. One object serves every
+ * backend: the traffic it sees is a few RPCs per generation, far below what a
+ * single object sustains; shard by region if that ever changes.
+ *
+ * Leases are in SQLite (an evicted object must not forget what is in flight)
+ * and expire after LEASE_TTL_MS, longer than any generation, in case an
+ * isolate died without releasing. Breakers and health are soft state in
+ * memory: losing them costs at most one cron period of worse choices.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { closedBreaker, onResult, onSend, phaseAt, type BreakerState } from "./breaker";
+import { chooseBackend, type BackendView, type Candidate, type HealthSnapshot } from "./choose";
+
+/** Longest a lease lives without a release: longer than any generation (18 min) plus a cold start. */
+export const LEASE_TTL_MS = 45 * 60_000;
+/** Longest a request may ask to wait for a slot, in ms (a bounded queue, never an unbounded one). */
+const MAX_WAIT_MS = 30_000;
+/** Most requests waiting for a slot at once; beyond that, `full` at once. */
+const MAX_WAITERS = 1_000;
+
+export type Priority = "interactive" | "background";
+
+export interface AcquireRequest {
+  candidates: Candidate[];
+  priority: Priority;
+  /** How long to wait for a free slot when every backend is full. */
+  waitMs: number;
+}
+
+export type AcquireResult =
+  | { ok: true; leaseId: string; key: string }
+  | { ok: false; reason: "full" | "unavailable"; retryAfterMs: number };
+
+/** How an attempt ended, for the breaker and the health view. */
+export type LeaseResult = "success" | "failure" | "neutral" | "cold";
+
+/** One backend as operators see it. */
+export interface PoolBackendStatus {
+  key: string;
+  in_flight: number;
+  breaker: { state: BreakerState["phase"]; consecutive_failures: number; opened_at: number | null };
+  health: HealthSnapshot | null;
+}
+
+interface Waiter {
+  request: AcquireRequest;
+  seq: number;
+  resolve: (result: AcquireResult) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export class BackendPoolDO extends DurableObject<Env> {
+  readonly #leases = new Map<string, { key: string; expiresAt: number }>();
+  readonly #inFlight = new Map<string, number>();
+  readonly #breakers = new Map<string, BreakerState>();
+  readonly #health = new Map<string, HealthSnapshot>();
+  #waiters: Waiter[] = [];
+  #seq = 0;
+  #alarmSet = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
+      for (const row of ctx.storage.sql.exec<{ id: string; key: string; expires_at: number }>("SELECT id, key, expires_at FROM leases")) {
+        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at });
+        this.#inFlight.set(row.key, (this.#inFlight.get(row.key) ?? 0) + 1);
+      }
+      this.#alarmSet = (await ctx.storage.getAlarm()) !== null;
+    });
+  }
+
+  /** Picks a backend and leases it a slot, waiting up to `waitMs` (interactive first) when all are full. */
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    this.#sweep(Date.now());
+    const now = Date.now();
+    const result = this.#tryGrant(request, now);
+    const waitMs = Math.min(request.waitMs, MAX_WAIT_MS);
+    if (result.ok || result.reason !== "full" || waitMs <= 0 || this.#waiters.length >= MAX_WAITERS) return result;
+    return new Promise<AcquireResult>((resolve) => {
+      const waiter: Waiter = {
+        request,
+        seq: ++this.#seq,
+        resolve,
+        timer: setTimeout(() => {
+          this.#waiters = this.#waiters.filter((w) => w !== waiter);
+          resolve({ ok: false, reason: "full", retryAfterMs: 1000 });
+        }, waitMs),
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  /** Ends a lease (idempotent) and records how the attempt went. */
+  release(leaseId: string, result: LeaseResult): void {
+    const lease = this.#leases.get(leaseId);
+    if (!lease) return;
+    this.#drop(leaseId, lease.key);
+    const now = Date.now();
+    const breaker = this.#breakers.get(lease.key) ?? closedBreaker();
+    this.#breakers.set(lease.key, onResult(breaker, result === "cold" ? "neutral" : result, now));
+    if (result === "cold" || result === "success") {
+      const previous = this.#health.get(lease.key);
+      this.#health.set(lease.key, {
+        checkedAt: now,
+        state: result === "cold" ? "cold" : "warm",
+        running: previous?.running ?? null,
+        waiting: previous?.waiting ?? null,
+        source: "traffic",
+      });
+    }
+    this.#pump();
+  }
+
+  /** Stores what the cron trigger read from each backend. */
+  recordHealth(entries: { key: string; health: HealthSnapshot }[]): void {
+    for (const { key, health } of entries) this.#health.set(key, health);
+    this.#pump();
+  }
+
+  /** Pool state of the given backends (admin view). */
+  status(keys: string[]): PoolBackendStatus[] {
+    const now = Date.now();
+    return keys.map((key) => {
+      const breaker = this.#breakers.get(key) ?? closedBreaker();
+      return {
+        key,
+        in_flight: this.#inFlight.get(key) ?? 0,
+        breaker: { state: phaseAt(breaker, now), consecutive_failures: breaker.consecutiveFailures, opened_at: breaker.openedAt },
+        health: this.#health.get(key) ?? null,
+      };
+    });
+  }
+
+  /** Leases held (of the given backend, or in all): 0 once everything has ended. */
+  inFlight(key?: string): number {
+    return key === undefined ? this.#leases.size : (this.#inFlight.get(key) ?? 0);
+  }
+
+  override async alarm(): Promise<void> {
+    this.#alarmSet = false;
+    this.#sweep(Date.now());
+    if (this.#leases.size > 0) this.#setAlarm();
+  }
+
+  #tryGrant(request: AcquireRequest, now: number): AcquireResult {
+    const choice = chooseBackend(request.candidates, (key) => this.#view(key), now);
+    if (!choice.ok) return choice;
+    const leaseId = crypto.randomUUID();
+    const expiresAt = now + LEASE_TTL_MS;
+    this.#leases.set(leaseId, { key: choice.key, expiresAt });
+    this.#inFlight.set(choice.key, (this.#inFlight.get(choice.key) ?? 0) + 1);
+    this.#breakers.set(choice.key, onSend(this.#breakers.get(choice.key) ?? closedBreaker(), now));
+    this.ctx.storage.sql.exec("INSERT INTO leases (id, key, expires_at) VALUES (?, ?, ?)", leaseId, choice.key, expiresAt);
+    if (!this.#alarmSet) this.#setAlarm();
+    return { ok: true, leaseId, key: choice.key };
+  }
+
+  #view(key: string): BackendView {
+    return {
+      inFlight: this.#inFlight.get(key) ?? 0,
+      breaker: this.#breakers.get(key) ?? closedBreaker(),
+      health: this.#health.get(key) ?? null,
+    };
+  }
+
+  #drop(leaseId: string, key: string): void {
+    this.#leases.delete(leaseId);
+    const n = (this.#inFlight.get(key) ?? 1) - 1;
+    if (n > 0) this.#inFlight.set(key, n);
+    else this.#inFlight.delete(key);
+    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
+  }
+
+  /** Grants freed slots to waiters: interactive before background, then first come first served. */
+  #pump(): void {
+    if (this.#waiters.length === 0) return;
+    this.#waiters.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+    const now = Date.now();
+    for (const waiter of [...this.#waiters]) {
+      const result = this.#tryGrant(waiter.request, now);
+      if (!result.ok && result.reason === "full") continue;
+      clearTimeout(waiter.timer);
+      this.#waiters = this.#waiters.filter((w) => w !== waiter);
+      waiter.resolve(result);
+    }
+  }
+
+  /** Ends leases an isolate never released (it died): they must not hold slots forever. */
+  #sweep(now: number): void {
+    let freed = false;
+    for (const [id, lease] of this.#leases) {
+      if (lease.expiresAt > now) continue;
+      this.#drop(id, lease.key);
+      const breaker = this.#breakers.get(lease.key);
+      if (breaker) this.#breakers.set(lease.key, onResult(breaker, "neutral", now));
+      freed = true;
+    }
+    if (freed) this.#pump();
+  }
+
+  #setAlarm(): void {
+    this.#alarmSet = true;
+    void this.ctx.storage.setAlarm(Date.now() + LEASE_TTL_MS);
+  }
+}
+
+const rank = (w: Waiter) => (w.request.priority === "interactive" ? 0 : 1);
+
+/** The pool object's stub. */
+export function backendPool(env: Pick<Env, "BACKEND_POOL">): DurableObjectStub<BackendPoolDO> {
+  return env.BACKEND_POOL.get(env.BACKEND_POOL.idFromName("pool"));
+}

@@ -1,0 +1,104 @@
+/**
+ * @module routing/policy
+ * The routing knobs (Worker vars, each with a default) and the pure rules the
+ * router follows: which backend failures are worth another attempt, which mean
+ * "the container is still booting", and how long to wait before the next try.
+ */
+import type { Env } from "../env";
+
+/** The vars that tune routing; every one optional (defaults below). */
+export type RoutingVars = Pick<
+  Env,
+  "COLD_START_BUDGET_MS" | "TTFT_TIMEOUT_MS" | "STREAM_IDLE_TIMEOUT_MS" | "BACKEND_BUSY_WAIT_MS" | "KEEPALIVE_INTERVAL_MS"
+>;
+
+export interface RoutingPolicy {
+  /** How long a request is held while every backend is cold (booting) before a 503. */
+  coldStartBudgetMs: number;
+  /** Longest wait from sending a request to its first byte (one attempt), then `timeout`. */
+  ttftTimeoutMs: number;
+  /** Longest silence between two reads of a stream that has started, then `timeout`. */
+  idleTimeoutMs: number;
+  /** How long a request waits for a free slot when every backend is full, then 503 `server_busy`. */
+  busyWaitMs: number;
+  /** Interval of the SSE comment lines a held streaming client receives. */
+  keepaliveIntervalMs: number;
+}
+
+/**
+ * Defaults. A Modal container boots LIMO in one to three minutes, so the
+ * budget is a few minutes. The first token of a 32k-token prompt may take a
+ * while behind a full batch, but five minutes of nothing is a stuck backend.
+ * vLLM emits a token every ~30 ms per sequence; a minute of silence is dead.
+ * Keep-alives every 5 s stay far under any proxy's idle cut (60-100 s).
+ */
+const DEFAULTS: RoutingPolicy = {
+  coldStartBudgetMs: 180_000,
+  ttftTimeoutMs: 300_000,
+  idleTimeoutMs: 60_000,
+  busyWaitMs: 2_000,
+  keepaliveIntervalMs: 5_000,
+};
+
+/** Attempts for one request that fail with a retryable (non-cold) error, in all. */
+export const MAX_FAILED_ATTEMPTS = 3;
+/** Backoff before the n-th retry: BASE * 2^(n-1), capped, with full jitter. */
+const BACKOFF_BASE_MS = 100;
+const BACKOFF_CAP_MS = 2_000;
+/** How long non-cold retries may go on for one request before the last error is answered. */
+export const RETRY_DEADLINE_MS = 10_000;
+/** Pause between polls of a cold backend (unless it said Retry-After). */
+export const COLD_POLL_MS = 1_000;
+/** What a client is told to wait after a cold start outlasted the budget, in seconds. */
+export const COLD_RETRY_AFTER_SECONDS = 30;
+/** Longest Retry-After from a backend we honour inside one request, in ms (longer: try another or give up). */
+export const MAX_HONOURED_RETRY_AFTER_MS = 30_000;
+
+export function routingPolicy(vars: Partial<RoutingVars>): RoutingPolicy {
+  const num = (raw: string | undefined, fallback: number) => {
+    const value = raw === undefined || raw === "" ? NaN : Number(raw);
+    return Number.isFinite(value) && value >= 0 ? value : fallback;
+  };
+  return {
+    coldStartBudgetMs: num(vars.COLD_START_BUDGET_MS, DEFAULTS.coldStartBudgetMs),
+    ttftTimeoutMs: num(vars.TTFT_TIMEOUT_MS, DEFAULTS.ttftTimeoutMs),
+    idleTimeoutMs: num(vars.STREAM_IDLE_TIMEOUT_MS, DEFAULTS.idleTimeoutMs),
+    busyWaitMs: num(vars.BACKEND_BUSY_WAIT_MS, DEFAULTS.busyWaitMs),
+    keepaliveIntervalMs: Math.max(100, num(vars.KEEPALIVE_INTERVAL_MS, DEFAULTS.keepaliveIntervalMs)),
+  };
+}
+
+/** How one attempt at a backend ended, before any byte reached the client. */
+export type AttemptFailure =
+  /** The container is booting (vLLM not up yet, Modal "no containers"): wait, do not count against it. */
+  | { kind: "cold"; retryAfterMs: number | null }
+  /** Connection refused/reset, 502/503/504, 429: another attempt may succeed. */
+  | { kind: "retryable"; retryAfterMs: number | null }
+  /** Anything else (a 4xx, our misconfiguration, a timeout): answer it. */
+  | { kind: "final" };
+
+/** Words in a 503 that mean the server is starting, not failing (vLLM, Modal, the simulator). */
+const COLD_MESSAGE = /no containers|cold start|starting|loading|booting|warming/i;
+
+/** Classifies a backend's answer status and message (null status: no answer at all). */
+export function classifyFailure(status: number | null, message: string | null, retryAfter: string | null): AttemptFailure {
+  const retryAfterMs = parseRetryAfter(retryAfter);
+  if (status === null) return { kind: "retryable", retryAfterMs: null };
+  if (status === 503 && message !== null && COLD_MESSAGE.test(message)) return { kind: "cold", retryAfterMs };
+  if (status === 502 || status === 503 || status === 504 || status === 429) return { kind: "retryable", retryAfterMs };
+  return { kind: "final" };
+}
+
+/** `Retry-After` as seconds or an HTTP date, in ms from now; null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/** Full-jitter exponential backoff before retry number `retry` (1-based). */
+export function backoffMs(retry: number, random = Math.random): number {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, retry - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}

@@ -1,0 +1,244 @@
+/**
+ * @module routing/router
+ * Sends one generation to a backend and hands back its SSE response. The one
+ * entry point (no Hono Context: callable from a route, a service or a Durable
+ * Object):
+ *
+ * ```ts
+ * const { response, backend, timedOut } = await openRoutedStream({
+ *   env, deployment, model, mode, path, body, signal,
+ *   priority,   // "interactive" (streaming client, default) | "background"
+ *   onWaiting,  // called once when the request starts waiting for a cold backend
+ *   onAttempt,  // called with each backend tried (the last one is what to bill)
+ *   waitUntil,  // keeps the lease release alive after the response (ctx.waitUntil)
+ * });
+ * ```
+ *
+ * Resolves once a backend answered 2xx with an event stream. `response.body`
+ * is watched: no first byte within TTFT_TIMEOUT_MS, or silence longer than
+ * STREAM_IDLE_TIMEOUT_MS, aborts the upstream and errors the body, and then
+ * `timedOut()` is true (settle as `timeout`). Reading the body to its end or
+ * cancelling it releases the backend's slot. Rejects with an ApiError (4xx
+ * passed through, 502/503/504 with Retry-After, 503 `server_busy` when every
+ * backend is full) or ClientGoneError when `signal` fired first.
+ *
+ * What it does before the first byte, and never after:
+ * - picks a backend through the pool object (serves the model, breaker
+ *   closed, free slot, warm first; test-mode keys only simulators, or the
+ *   built-in one);
+ * - retries connection errors, 502/503/504 and 429 with jittered exponential
+ *   backoff on another backend when there is one, honouring Retry-After,
+ *   within RETRY_DEADLINE_MS and MAX_FAILED_ATTEMPTS; never a 4xx;
+ * - when every backend is cold (503 "starting"/"no containers"), polls them
+ *   up to COLD_START_BUDGET_MS, then 503 with Retry-After.
+ */
+import type { BackendConfig } from "../../shared/backends";
+import type { CatalogueModel } from "../../shared/constants";
+import type { Env } from "../env";
+import { ApiError, ClientGoneError } from "../errors";
+import { log } from "../log";
+import { BackendCallError, openBackendStream, type BackendSecrets } from "../services/backend-client";
+import { EMBEDDED_SIMULATOR, candidateBackends, type Deployment } from "../services/catalogue";
+import { backendPool, type LeaseResult, type Priority } from "./backend-pool-do";
+import {
+  backoffMs,
+  classifyFailure,
+  COLD_POLL_MS,
+  COLD_RETRY_AFTER_SECONDS,
+  MAX_FAILED_ATTEMPTS,
+  MAX_HONOURED_RETRY_AFTER_MS,
+  RETRY_DEADLINE_MS,
+  routingPolicy,
+  type RoutingVars,
+} from "./policy";
+import { watchStream } from "./watchdog";
+
+export type RouterEnv = BackendSecrets & Partial<RoutingVars> & Pick<Env, "BACKEND_POOL">;
+
+export interface RoutedStreamOptions {
+  env: RouterEnv;
+  deployment: Deployment;
+  model: CatalogueModel;
+  /** A test-mode key only ever reaches simulators. */
+  mode: "live" | "test";
+  /** `/v1/chat/completions` or `/v1/completions`. */
+  path: string;
+  /** The backend request body (always `stream: true`). */
+  body: unknown;
+  /** The caller gave up (client gone): stops waiting, aborts the upstream. */
+  signal: AbortSignal;
+  /** Streaming clients are interactive; background work yields to them when slots are scarce. */
+  priority?: Priority;
+  /** Called once when every backend is cold and the request starts waiting for one. */
+  onWaiting?: () => void;
+  /** Called with every backend an attempt goes to. */
+  onAttempt?: (backend: BackendConfig) => void;
+  /** Keeps the slot release running after the response is returned. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+export interface RoutedStream {
+  /** The backend's 2xx event stream (body watched for timeouts; its end releases the slot). */
+  response: Response;
+  backend: BackendConfig;
+  /** Whether the TTFT or idle timeout cut the stream. */
+  timedOut(): boolean;
+}
+
+/** After an aborted or broken stream, how long before its slot is handed on: the backend needs a moment to notice. */
+const ABORT_RELEASE_DELAY_MS = 250;
+
+export async function openRoutedStream(options: RoutedStreamOptions): Promise<RoutedStream> {
+  const candidates = candidateBackends(options.deployment, options.model, options.mode);
+  if (candidates.length === 1 && candidates[0] === EMBEDDED_SIMULATOR) return direct(options, EMBEDDED_SIMULATOR);
+  const policy = routingPolicy(options.env);
+  const pool = backendPool(options.env);
+  const byKey = new Map(candidates.map((b) => [b.url, b]));
+  const started = Date.now();
+  const coldDeadline = started + policy.coldStartBudgetMs;
+  /** Backends not to try again before the given time (backoff, Retry-After, still cold). */
+  const notBefore = new Map<string, number>();
+  const cold = new Set<string>();
+  let failures = 0;
+  let waiting = false;
+  let lastError: ApiError | null = null;
+  const release = (leaseId: string, result: LeaseResult, delayMs = 0) => {
+    const done = (async () => {
+      if (delayMs > 0) await sleep(delayMs);
+      await pool.release(leaseId, result);
+    })().catch((err) => log("error", "releasing a backend slot failed", { error: String(err) }));
+    options.waitUntil?.(done);
+  };
+
+  for (;;) {
+    if (options.signal.aborted) throw new ClientGoneError();
+    const now = Date.now();
+    const open = candidates.filter((b) => (notBefore.get(b.url) ?? 0) <= now);
+    if (open.length === 0) {
+      const next = Math.min(...candidates.map((b) => notBefore.get(b.url) ?? now));
+      const limit = cold.size > 0 ? coldDeadline : started + RETRY_DEADLINE_MS;
+      if (next > limit) throw giveUp(lastError, cold.size > 0);
+      await sleep(next - now, options.signal);
+      continue;
+    }
+    const lease = await pool.acquire({
+      candidates: open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null })),
+      priority: options.priority ?? "interactive",
+      waitMs: policy.busyWaitMs,
+    });
+    if (!lease.ok) {
+      if (lease.reason === "full") {
+        const retryAfter = String(Math.max(1, Math.ceil(lease.retryAfterMs / 1000)));
+        throw new ApiError("server_busy", "Every model backend is at capacity. Please retry shortly.", {
+          headers: { "retry-after": retryAfter },
+          internal: "every backend serving the model is at max_in_flight",
+        });
+      }
+      // Every breaker open: wait for a probe if a cold start is being waited out, else answer now.
+      if (cold.size > 0 && Date.now() + lease.retryAfterMs <= coldDeadline) {
+        await sleep(Math.min(lease.retryAfterMs, COLD_POLL_MS), options.signal);
+        continue;
+      }
+      throw lastError ?? unavailable(Math.ceil(lease.retryAfterMs / 1000), "every backend's circuit breaker is open");
+    }
+    const backend = byKey.get(lease.key)!;
+    options.onAttempt?.(backend);
+    const attempt = new AbortController();
+    const ttft = setTimeout(() => attempt.abort(new Error("ttft")), policy.ttftTimeoutMs);
+    const signal = AbortSignal.any([options.signal, attempt.signal]);
+    try {
+      const response = await openBackendStream(backend, options.path, options.body, options.env, signal);
+      clearTimeout(ttft);
+      const watched = watchStream(response.body!, {
+        firstByteMs: Math.max(0, policy.ttftTimeoutMs - (Date.now() - now)),
+        idleMs: policy.idleTimeoutMs,
+        abort: () => attempt.abort(new Error("timeout")),
+        onEnd: (end) =>
+          release(lease.leaseId, end === "done" ? "success" : end === "cancelled" ? "neutral" : "failure", end === "done" ? 0 : ABORT_RELEASE_DELAY_MS),
+      });
+      return {
+        response: new Response(watched.stream, { status: response.status, headers: response.headers }),
+        backend,
+        timedOut: watched.timedOut,
+      };
+    } catch (err) {
+      clearTimeout(ttft);
+      if (attempt.signal.aborted && !options.signal.aborted) {
+        release(lease.leaseId, "failure", ABORT_RELEASE_DELAY_MS);
+        throw timeoutError(backend, "no answer within TTFT_TIMEOUT_MS");
+      }
+      if (!(err instanceof BackendCallError)) {
+        release(lease.leaseId, "neutral", err instanceof ClientGoneError ? ABORT_RELEASE_DELAY_MS : 0);
+        throw err;
+      }
+      const failure = classifyFailure(err.upstream.status, err.upstream.message, err.upstream.retryAfter);
+      lastError = err;
+      const at = Date.now();
+      if (failure.kind === "final") {
+        const status = err.upstream.status;
+        release(lease.leaseId, status !== null && status >= 500 ? "failure" : "neutral");
+        throw err;
+      }
+      if (failure.kind === "cold") {
+        release(lease.leaseId, "cold");
+        cold.add(backend.url);
+        notBefore.set(backend.url, at + Math.min(failure.retryAfterMs ?? COLD_POLL_MS, MAX_HONOURED_RETRY_AFTER_MS));
+        if (!waiting && candidates.every((b) => cold.has(b.url) || (notBefore.get(b.url) ?? 0) > at)) {
+          waiting = true;
+          log("info", "waiting for a cold backend", { backend: backend.name });
+          options.onWaiting?.();
+        }
+        if (at >= coldDeadline) throw giveUp(lastError, true);
+        continue;
+      }
+      release(lease.leaseId, "failure");
+      cold.delete(backend.url);
+      failures++;
+      // A lone backend gets one retry: a second one rarely helps and the client is waiting.
+      if (failures >= (candidates.length > 1 ? MAX_FAILED_ATTEMPTS : 2) && cold.size === 0) throw err;
+      const hinted = failure.retryAfterMs !== null && failure.retryAfterMs <= MAX_HONOURED_RETRY_AFTER_MS ? failure.retryAfterMs : 0;
+      notBefore.set(backend.url, at + Math.max(backoffMs(failures), hinted));
+    }
+  }
+}
+
+/** The built-in simulator: one attempt, no pool (it lives in this isolate and spends no GPU). */
+async function direct(options: RoutedStreamOptions, backend: BackendConfig): Promise<RoutedStream> {
+  options.onAttempt?.(backend);
+  const response = await openBackendStream(backend, options.path, options.body, options.env, options.signal);
+  return { response, backend, timedOut: () => false };
+}
+
+function giveUp(lastError: ApiError | null, cold: boolean): ApiError {
+  if (cold) return unavailable(COLD_RETRY_AFTER_SECONDS, "every backend stayed cold past COLD_START_BUDGET_MS");
+  return lastError ?? unavailable(5, "no backend could be tried");
+}
+
+function unavailable(retryAfterSeconds: number, internal: string): ApiError {
+  return new ApiError("backend_unavailable", "The model backend is unavailable or starting. Please retry shortly.", {
+    headers: { "retry-after": String(Math.max(1, retryAfterSeconds)) },
+    internal,
+  });
+}
+
+function timeoutError(backend: BackendConfig, internal: string): ApiError {
+  return new ApiError("backend_timeout", "The model backend did not answer in time. Please retry.", {
+    headers: { "retry-after": "5" },
+    internal: `backend ${backend.name}: ${internal}`,
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ClientGoneError());
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ClientGoneError());
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
