@@ -30,10 +30,10 @@ import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../log";
 import { openRoutedStream } from "../routing/router";
+import { settleUsage } from "../services/metering";
 import { routingPolicy } from "../routing/policy";
 import { loadDeployment, resolveModel } from "../services/catalogue";
 import { BACKEND_FAILED_EVENT, classifyEvent } from "../services/stream-events";
-import { accountObject } from "./account-do";
 import type { SettleRequest } from "./admission-rpc";
 import type { RequestTicket, StartRequest, StartResult, WireError } from "./generation-rpc";
 import { CANCELLED_EVENT, Run, type RunMeta, type TicketState } from "./generation-run";
@@ -43,8 +43,6 @@ import { BATCH_MAX_BYTES, BATCH_MAX_EVENTS, GenerationStorage } from "./generati
 const BATCH_FLUSH_DELAY_MS = 250;
 /** While a run is going, the alarm fires this often, in ms: it keeps the object awake and is the grace check's backstop. */
 const HEARTBEAT_MS = 30_000;
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_RETRY_DELAY_MS = 200;
 
 const FAILED_EVENT = BACKEND_FAILED_EVENT.trimEnd();
 /** What `start` answers a request whose client left while the backend was being opened (nobody reads it). */
@@ -425,7 +423,7 @@ export class GenerationDO extends DurableObject<Env> {
       now,
       idempotency: info.idempotencyKey ? { key: info.idempotencyKey, response: body ? JSON.stringify(body) : null } : undefined,
     };
-    this.ctx.waitUntil(settleWithRetries(this.env, info, request));
+    this.ctx.waitUntil(settleUsage(this.env, info.accountId, request));
   }
 
   #visible(accountId: string, name: string, runNo: number): Run | null {
@@ -493,22 +491,5 @@ function recount(run: Run): void {
     if (kind.kind === "usage") run.usageIndex = i;
     run.tokensAt.push(total);
   });
-}
-
-async function settleWithRetries(env: Pick<Env, "ACCOUNTS">, info: RequestTicket, request: SettleRequest): Promise<void> {
-  const account = accountObject(env, info.accountId);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await account.settle(request);
-      return;
-    } catch (err) {
-      if (attempt >= SETTLE_ATTEMPTS) {
-        // The reservation's expiry alarm settles it (conservatively); nothing is lost.
-        log("error", "settling usage failed", { requestId: request.requestId, error: String(err) });
-        return;
-      }
-      await new Promise((r) => setTimeout(r, SETTLE_RETRY_DELAY_MS * attempt));
-    }
-  }
 }
 

@@ -98,20 +98,28 @@ export class Meter {
     };
   }
 
-  async #settle(request: SettleRequest): Promise<void> {
-    const account = accountObject(this.#ctx.env, this.#ctx.principal.accountId);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await account.settle(request);
+  #settle(request: SettleRequest): Promise<void> {
+    return settleUsage(this.#ctx.env, this.#ctx.principal.accountId, request);
+  }
+}
+
+/**
+ * Writes one request's usage record through its account's object, retrying a
+ * few times; if every attempt fails, the reservation's expiry alarm settles it
+ * (conservatively), so nothing is lost.
+ */
+export async function settleUsage(env: Pick<Env, "ACCOUNTS">, accountId: string, request: SettleRequest): Promise<void> {
+  const account = accountObject(env, accountId);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await account.settle(request);
+      return;
+    } catch (err) {
+      if (attempt >= SETTLE_ATTEMPTS) {
+        log("error", "settling usage failed", { requestId: request.requestId, error: String(err) });
         return;
-      } catch (err) {
-        if (attempt >= SETTLE_ATTEMPTS) {
-          // The reservation's expiry alarm will settle it (conservatively); nothing is lost.
-          log("error", "settling usage failed", { requestId: request.requestId, error: String(err) });
-          return;
-        }
-        await new Promise((r) => setTimeout(r, SETTLE_RETRY_DELAY_MS * attempt));
       }
+      await new Promise((r) => setTimeout(r, SETTLE_RETRY_DELAY_MS * attempt));
     }
   }
 }
