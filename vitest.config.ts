@@ -42,6 +42,9 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["tests/node/**/*.test.ts"],
+          // Files that start `npm run dev` share .wrangler/state (and its D1
+          // migrations on a fresh checkout): one at a time.
+          fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
