@@ -67,7 +67,7 @@ interface Waiter {
 }
 
 export class BackendPoolDO extends DurableObject<Env> {
-  readonly #leases = new Map<string, { key: string; expiresAt: number }>();
+  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean }>();
   readonly #inFlight = new Map<string, number>();
   readonly #breakers = new Map<string, BreakerState>();
   readonly #health = new Map<string, HealthSnapshot>();
@@ -80,7 +80,7 @@ export class BackendPoolDO extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
       for (const row of ctx.storage.sql.exec<{ id: string; key: string; expires_at: number }>("SELECT id, key, expires_at FROM leases")) {
-        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at });
+        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true });
         this.#inFlight.set(row.key, (this.#inFlight.get(row.key) ?? 0) + 1);
       }
       this.#alarmSet = (await ctx.storage.getAlarm()) !== null;
@@ -165,10 +165,13 @@ export class BackendPoolDO extends DurableObject<Env> {
     if (!choice.ok) return choice;
     const leaseId = crypto.randomUUID();
     const expiresAt = now + LEASE_TTL_MS;
-    this.#leases.set(leaseId, { key: choice.key, expiresAt });
+    // Only a capped backend's leases must survive an eviction (they bound what it receives); an
+    // uncapped one's count only steers routing, so it stays in memory and costs no storage write.
+    const durable = request.candidates.some((c) => c.key === choice.key && c.maxInFlight !== null);
+    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable });
     this.#inFlight.set(choice.key, (this.#inFlight.get(choice.key) ?? 0) + 1);
     this.#breakers.set(choice.key, onSend(this.#breakers.get(choice.key) ?? closedBreaker(), now));
-    this.ctx.storage.sql.exec("INSERT INTO leases (id, key, expires_at) VALUES (?, ?, ?)", leaseId, choice.key, expiresAt);
+    if (durable) this.ctx.storage.sql.exec("INSERT INTO leases (id, key, expires_at) VALUES (?, ?, ?)", leaseId, choice.key, expiresAt);
     if (!this.#alarmSet) this.#setAlarm();
     return { ok: true, leaseId, key: choice.key };
   }
@@ -182,11 +185,12 @@ export class BackendPoolDO extends DurableObject<Env> {
   }
 
   #drop(leaseId: string, key: string): void {
+    const durable = this.#leases.get(leaseId)?.durable ?? false;
     this.#leases.delete(leaseId);
     const n = (this.#inFlight.get(key) ?? 1) - 1;
     if (n > 0) this.#inFlight.set(key, n);
     else this.#inFlight.delete(key);
-    this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
+    if (durable) this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
   }
 
   /** Grants freed slots to waiters: interactive before background, then first come first served. */
