@@ -31,6 +31,12 @@ const SimConfigSchema = z.strictObject({
   hang: z.boolean(),
   /** Refuse /v1/* without Modal's proxy-auth headers (401). */
   require_proxy_auth: z.boolean(),
+  /**
+   * Every answer reasons at least this many tokens (still cut by max_tokens),
+   * as if each request set vLLM's `min_tokens` to at least this. null = the
+   * answer's natural length (80 to 400 tokens) unless a request asks.
+   */
+  min_tokens: nonNegativeInt().nullable(),
 });
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
@@ -49,6 +55,7 @@ export const BASE_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   error_after_tokens: null,
   hang: false,
   require_proxy_auth: false,
+  min_tokens: null,
 });
 
 const SimConfigPatchSchema = z.strictObject(

@@ -66,7 +66,7 @@ export async function handleGeneration(request: Request, inst: SimInstance, kind
     await untilAborted(stop.signal);
     return new Response(null, { status: CLIENT_GONE_STATUS });
   }
-  const plans = planChoices(req, model, maxTokens, env.nonce());
+  const plans = planChoices(req, model, maxTokens, env.nonce(), inst.config.min_tokens);
   const ctx: ResponseContext = {
     kind,
     id: responseId(kind),

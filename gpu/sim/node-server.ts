@@ -9,7 +9,8 @@
  * terminating chunk and without logging (drop_after_tokens is intended).
  *
  * Environment for `npm run sim`: SIM_HOST (127.0.0.1), SIM_PORT (8000; 0 picks
- * a free port), SIM_TTFT_MS, SIM_TOKENS_PER_SECOND, SIM_MODAL_KEY and
+ * a free port), SIM_TTFT_MS, SIM_TOKENS_PER_SECOND, SIM_MIN_TOKENS (the
+ * `min_tokens` knob: every answer at least this long), SIM_MODAL_KEY and
  * SIM_MODAL_SECRET (expected proxy-auth values; setting both also turns
  * require_proxy_auth on by default).
  */
@@ -76,6 +77,11 @@ export function simOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   const tps = num("SIM_TOKENS_PER_SECOND");
   if (ttft !== undefined) defaults.ttft_ms = ttft;
   if (tps !== undefined) defaults.tokens_per_second = tps;
+  const minTokens = num("SIM_MIN_TOKENS");
+  if (minTokens !== undefined) {
+    if (!Number.isInteger(minTokens)) throw new Error(`SIM_MIN_TOKENS must be a whole number, got ${env.SIM_MIN_TOKENS}`);
+    defaults.min_tokens = minTokens;
+  }
   const key = env.SIM_MODAL_KEY;
   const secret = env.SIM_MODAL_SECRET;
   if (!key || !secret) return { defaults };

@@ -22,10 +22,19 @@ export interface ChoicePlan {
 
 /**
  * Plans every choice. `maxTokens` is already resolved against the context
- * window; `nonce` makes sampled requests without a seed differ.
+ * window; `nonce` makes sampled requests without a seed differ;
+ * `configMinTokens` is the simulator's `min_tokens` knob (null: none), the
+ * least every answer runs to whatever the request asks.
  */
-export function planChoices(req: GenerationRequest, model: string, maxTokens: number, nonce: string): ChoicePlan[] {
+export function planChoices(
+  req: GenerationRequest,
+  model: string,
+  maxTokens: number,
+  nonce: string,
+  configMinTokens: number | null = null,
+): ChoicePlan[] {
   const plans: ChoicePlan[] = [];
+  const minTokens = Math.max(req.minTokens, configMinTokens ?? 0);
   for (let index = 0; index < req.n; index++) {
     // Greedy (or seeded) sampling is reproducible; otherwise every request differs.
     const reproducible = req.temperature === 0 || req.seed !== null;
@@ -35,7 +44,7 @@ export function planChoices(req: GenerationRequest, model: string, maxTokens: nu
       answerKey: `${model}\u0000${req.promptText}`,
       question: req.question,
       // Never longer than max_tokens allows: a huge min_tokens must not build a huge text.
-      minTokens: req.ignoreEos ? maxTokens : Math.min(req.minTokens, maxTokens),
+      minTokens: req.ignoreEos ? maxTokens : Math.min(minTokens, maxTokens),
     });
     plans.push({ index, seedKey, ...cut(text, maxTokens, req.stop, req.includeStopStr) });
   }

@@ -43,6 +43,40 @@ describe("latency", () => {
   });
 });
 
+describe("answer length", () => {
+  const completionTokens = async (res: Response) => ((await res.json()) as any).usage.completion_tokens as number;
+
+  it("makes every answer at least min_tokens long, still cut by max_tokens, streams included", async () => {
+    const sim = newSim();
+    // Natural answers are 80 to 400 tokens: 1,500 is beyond any of them.
+    expect(await completionTokens(await chat(sim, { max_tokens: 1500, temperature: 0 }))).toBeLessThan(1500);
+    await sim.configure({ min_tokens: 1200 });
+    const unbounded = await completionTokens(await chat(sim, { temperature: 0 }));
+    expect(unbounded).toBeGreaterThanOrEqual(1200);
+    const res = await chat(sim, { max_tokens: 1500 });
+    const body = (await res.json()) as any;
+    expect(body.usage.completion_tokens).toBeGreaterThanOrEqual(1200);
+    expect(await completionTokens(await chat(sim, { max_tokens: 700 }))).toBe(700);
+    const data = await readSseData(await chat(sim, { stream: true, max_tokens: 900 }));
+    expect(contentChunks(data)).toHaveLength(900);
+  });
+
+  it("takes the larger of the request's min_tokens and the knob, and resets on null", async () => {
+    const sim = newSim();
+    await sim.configure({ min_tokens: 300 });
+    expect(await completionTokens(await chat(sim, { max_tokens: 3000, min_tokens: 2000 }))).toBeGreaterThanOrEqual(2000);
+    expect(await completionTokens(await chat(sim, { max_tokens: 3000, min_tokens: 10 }))).toBeGreaterThanOrEqual(300);
+    await sim.configure({ min_tokens: 2500 });
+    expect(await completionTokens(await chat(sim, { max_tokens: 3000, min_tokens: 10 }))).toBeGreaterThanOrEqual(2500);
+    await sim.configure({ min_tokens: null });
+    expect(await completionTokens(await chat(sim, { max_tokens: 3000, temperature: 0 }))).toBeLessThan(2500);
+    for (const bad of [-1, 1.5, "long"]) {
+      const res = await fetch(`${sim.url}/sim/config`, { method: "POST", body: JSON.stringify({ min_tokens: bad }) });
+      expect(res.status).toBe(400);
+    }
+  });
+});
+
 describe("cold start", () => {
   it("answers 503 to everything until cold_start_ms after the first request, then serves", async () => {
     const sim = newSim();
@@ -170,6 +204,7 @@ describe("the control plane", () => {
       error_after_tokens: null,
       hang: false,
       require_proxy_auth: false,
+      min_tokens: null,
     });
     const set = await fetch(`${sim.url}/sim/config`, { method: "POST", body: JSON.stringify({ ttft_ms: 1000, max_concurrent: 2 }) });
     expect(await set.json()).toMatchObject({ ttft_ms: 1000, max_concurrent: 2 });

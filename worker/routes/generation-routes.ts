@@ -119,6 +119,5 @@ async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: Prepar
     clientSignal: c.req.raw.signal,
     meter,
     headers: { ...admission.headers, "x-cache": "MISS" },
-    capture: idempotency !== undefined,
   });
 }

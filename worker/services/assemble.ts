@@ -15,7 +15,7 @@ import type {
 } from "../../shared/openai";
 import { SseSplitter, sseData } from "../../shared/sse";
 import type { Endpoint } from "./prepare";
-import type { GenerationOutcome } from "./stream-relay";
+import type { GenerationOutcome } from "./generation-outcome";
 import { classifyEvent } from "./stream-events";
 
 interface ChoiceState {

@@ -1,24 +1,23 @@
 /**
  * @module generate
- * Runs one admitted generation against its backend: opens the backend stream,
- * then either relays it to a streaming client or assembles the JSON answer,
- * and tells the meter exactly once how it ended (including when the backend
- * failed before the first token).
+ * The direct path: a non-streaming, uncacheable, foreground generation (every
+ * other one is owned by a generation object, services/generations). Routes it
+ * to a backend, assembles the JSON answer from the backend's stream, and tells
+ * the meter exactly once how it ended (including when the backend failed
+ * before the first token).
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
 import { ApiError, ClientGoneError } from "../errors";
 import { log } from "../log";
 import type { ChatCompletion, Completion } from "../../shared/openai";
-import { assembleResponse, CompletionAssembler } from "./assemble";
+import { assembleResponse } from "./assemble";
 import { backendError } from "./backend-client";
 import { candidateBackends, type Deployment } from "./catalogue";
-import { holdingStream } from "../routing/hold";
-import { routingPolicy } from "../routing/policy";
 import { openRoutedStream, type RoutedStream } from "../routing/router";
 import type { Meter } from "./metering";
 import type { PreparedRequest } from "./prepare";
-import { relayStream, type GenerationOutcome } from "./stream-relay";
+import type { GenerationOutcome } from "./generation-outcome";
 
 export interface GenerateContext {
   env: Env;
@@ -33,8 +32,6 @@ export interface GenerateContext {
   meter: Meter;
   /** Extra response headers (rate limits). */
   headers: Record<string, string>;
-  /** Keep the whole answer for the meter (an Idempotency-Key's replay). */
-  capture: boolean;
 }
 
 export const SSE_HEADERS = {
@@ -52,7 +49,6 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
   const upstreamAbort = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, upstreamAbort.signal]);
   const startedAt = Date.now();
-  const assembler = ctx.capture && prepared.stream ? new CompletionAssembler(prepared.endpoint) : undefined;
   const finish = (outcome: GenerationOutcome, body: ChatCompletion | Completion | null = null) => {
     const status = outcome.status === "backend_error" && routed?.timedOut() ? "timeout" : outcome.status;
     log(status === "ok" || status === "client_disconnected" ? "info" : "warn", "generation ended", {
@@ -65,7 +61,7 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
       durationMs: Date.now() - startedAt,
       reason: outcome.reason,
     });
-    meter.finish({ status, backend: backend.name, outcome, body: body ?? assembler?.build() ?? null });
+    meter.finish({ status, backend: backend.name, outcome, body });
   };
   const failBeforeAnswer = (err: unknown) => {
     const status =
@@ -73,8 +69,6 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
     meter.finish({ status, backend: backend.name, outcome: null });
   };
 
-  let onWaiting: () => void = () => {};
-  const waiting = new Promise<null>((resolve) => (onWaiting = () => resolve(null)));
   const opened = openRoutedStream({
     env: ctx.env,
     deployment: ctx.deployment,
@@ -84,37 +78,9 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
     body: prepared.backendBody,
     signal,
     priority: prepared.stream ? "interactive" : "background",
-    onWaiting: () => onWaiting(),
     onAttempt: (b) => (backend = b),
     waitUntil: ctx.waitUntil,
   }).then((r) => (routed = r));
-
-  const relay = (body: ReadableStream<Uint8Array>) =>
-    relayStream(body, {
-      includeUsage: prepared.includeUsage,
-      assembler,
-      abortUpstream: () => upstreamAbort.abort(),
-      onEnd: finish,
-    });
-
-  if (prepared.stream) {
-    // Every backend cold: answer at once with keep-alive comments, then the events once one is up.
-    const first = await Promise.race([opened.catch((err: unknown) => ({ err })), waiting]);
-    if (first === null) {
-      const ready = opened.then((r) => relay(r.response.body!)).catch((err: unknown) => {
-        failBeforeAnswer(err);
-        throw err;
-      });
-      ready.catch(() => {});
-      const stream = holdingStream({ ready, intervalMs: routingPolicy(ctx.env).keepaliveIntervalMs, onCancel: () => upstreamAbort.abort() });
-      return new Response(stream, { headers: { ...SSE_HEADERS, ...ctx.headers } });
-    }
-    if ("err" in first) {
-      failBeforeAnswer(first.err);
-      throw first.err;
-    }
-    return new Response(relay(first.response.body!), { headers: { ...SSE_HEADERS, ...ctx.headers } });
-  }
 
   let upstream: RoutedStream;
   try {

@@ -18,7 +18,7 @@ import { accountObject } from "../durable-objects/account-do";
 import type { Env } from "../env";
 import { log } from "../log";
 import type { Principal } from "./auth";
-import type { GenerationOutcome } from "./stream-relay";
+import type { GenerationOutcome } from "./generation-outcome";
 
 /** Settle attempts before leaving it to the reservation's expiry alarm. */
 const SETTLE_ATTEMPTS = 3;

@@ -1,0 +1,468 @@
+/**
+ * @module run
+ * `npm run bench [-- --quick] [--out FILE] [--scenario ID] [--gateway-config PATH]`:
+ * starts the simulator, builds and starts the floor (a bare passthrough
+ * Worker) and the gateway in their own workerd processes, then measures all
+ * three side by side. Every phase
+ * runs against each target back to back, in an order that rotates each
+ * round; the figures are medians over the rounds. Writes FILE (JSON) and
+ * FILE.md (the table), and prints the table. See bench/README.md.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { sequential, throughput, type Timed } from "./load";
+import { cpuTimeMs, machineTicks, treeCpuTicks } from "./proc";
+import type { HostSpec, StartupSample } from "./worker-host";
+import { createBenchKeys, type BenchKeys } from "./accounts";
+import {
+  deriveFigures,
+  figuresOf,
+  markdownTable,
+  mediansOf,
+  ratiosOf,
+  TARGET_LABELS,
+  TARGETS,
+  type TargetFigures,
+  type TargetName,
+} from "./report";
+import { FULL, LONGEST_ANSWER, QUICK, SCENARIOS, phaseCount, type Effort, type Scenario } from "./scenarios";
+import { median, percentile, round } from "./stats";
+import {
+  buildWorker,
+  firstJsonLine,
+  ROOT,
+  startWorker,
+  stopChild,
+  timeColdStarts,
+  writePassthroughConfig,
+  type Bundle,
+  type RunningWorker,
+} from "./workers";
+
+/** The key the gateway is called with; DEV_API_KEY seeds the development account with it. */
+const BENCH_API_KEY = "limo_dev_bench_key_not_a_secret";
+/** The gateway's ADMIN_TOKEN, for making the admission rows' accounts and keys. */
+const BENCH_ADMIN_TOKEN = "bench_admin_token_not_a_secret";
+const GATEWAY_CONFIG = join(ROOT, "wrangler.toml");
+const DEFAULT_OUT = join(ROOT, "bench", "results", "latest.json");
+
+interface Target {
+  name: TargetName;
+  url: string;
+  /** The workerd process to charge CPU to; null for the simulator itself. */
+  workerdPid: number | null;
+}
+
+interface Context {
+  effort: Effort;
+  scenarios: readonly Scenario[];
+  simPid: number;
+  simUrl: string;
+  targets: Target[];
+  keys: BenchKeys;
+}
+
+/** Rotates the targets each round so no target always runs first (or right after another). */
+function orderFor(round: number, targets: readonly Target[]): Target[] {
+  const k = round % targets.length;
+  return [...targets.slice(k), ...targets.slice(0, k)];
+}
+
+function checkAll(scenario: Scenario, target: Target, responses: readonly Timed[]): void {
+  for (const response of responses) {
+    const problem = scenario.check(response, target.name);
+    if (problem) throw new Error(`${scenario.id} via ${target.name}: ${problem}`);
+  }
+}
+
+/** Generation requests the simulator has received so far. */
+async function simRequests(simUrl: string): Promise<number> {
+  const res = await fetch(`${simUrl}/sim/stats`);
+  if (!res.ok) throw new Error(`simulator stats: HTTP ${res.status}`);
+  return ((await res.json()) as { requests_total: number }).requests_total;
+}
+
+/**
+ * Runs one phase; for a cache row against the gateway, also proves that the
+ * cache answered every request: the simulator saw none during the phase.
+ */
+async function untouchedSimIfCached<T>(ctx: Context, scenario: Scenario, target: Target, phase: () => Promise<T>): Promise<T> {
+  if (!scenario.cached || target.name !== "gateway") return phase();
+  const before = await simRequests(ctx.simUrl);
+  const result = await phase();
+  const reached = (await simRequests(ctx.simUrl)) - before;
+  if (reached !== 0) throw new Error(`${scenario.id} via gateway: ${reached} requests reached the simulator; every one should have been a cache hit`);
+  return result;
+}
+
+function requestOf(ctx: Context, scenario: Scenario) {
+  return scenario.request(ctx.keys[scenario.key]);
+}
+
+/** Concurrency 1: latency (or time to first byte and total), and SSE events per response. */
+async function latencyPhase(ctx: Context, scenario: Scenario, target: Target, count: number): Promise<Record<string, number>> {
+  const responses = await untouchedSimIfCached(ctx, scenario, target, () => sequential(target.url, requestOf(ctx, scenario), count));
+  checkAll(scenario, target, responses);
+  const totals = responses.map((r) => r.totalMs);
+  const events = median(responses.map((r) => r.events));
+  if (scenario.stream) {
+    return {
+      [`${scenario.id}_ttfb_ms`]: percentile(responses.map((r) => r.ttfbMs), 50),
+      [`${scenario.id}_total_ms`]: percentile(totals, 50),
+      [`${scenario.id}_total_p99_ms`]: percentile(totals, 99),
+      [`${scenario.id}_events`]: events,
+    };
+  }
+  return { [`${scenario.id}_p50_ms`]: percentile(totals, 50), [`${scenario.id}_p99_ms`]: percentile(totals, 99) };
+}
+
+/** Concurrency N with autocannon: throughput, and the CPU the Worker's workerd and the simulator spent on it. */
+async function throughputPhase(
+  ctx: Context,
+  scenario: Scenario,
+  target: Target,
+  amount: number,
+  eventsPerResponse: number,
+): Promise<Record<string, number>> {
+  const workerBefore = target.workerdPid === null ? 0 : cpuTimeMs(target.workerdPid);
+  const simBefore = cpuTimeMs(ctx.simPid);
+  const result = await untouchedSimIfCached(ctx, scenario, target, () =>
+    throughput(target.url, requestOf(ctx, scenario), scenario.concurrency, amount),
+  );
+  const simCpuMs = cpuTimeMs(ctx.simPid) - simBefore;
+  const figures: Record<string, number> = {
+    [`${scenario.id}_rps`]: result.rps,
+    [`${scenario.id}_sim_cpu_per_request_us`]: (simCpuMs * 1000) / result.completed,
+  };
+  if (target.workerdPid !== null) {
+    const perRequestUs = ((cpuTimeMs(target.workerdPid) - workerBefore) * 1000) / result.completed;
+    if (!scenario.stream) figures[scenario.cpuKey] = perRequestUs;
+    else {
+      figures[`${scenario.id}_cpu_per_request_us`] = perRequestUs;
+      figures[scenario.cpuKey] = perRequestUs / eventsPerResponse;
+    }
+  }
+  return figures;
+}
+
+/** Fewest requests a sequential phase sends when the target is slow: p99 needs some. */
+const MIN_SEQUENTIAL = 20;
+
+/**
+ * Runs every scenario once against every target. The warm-up runs at `share`
+ * of the counts; later rounds size each phase from what the warm-up measured.
+ */
+async function runRound(ctx: Context, round: number, share: number, warm?: TargetFigures): Promise<TargetFigures> {
+  const out: TargetFigures = { sim: {}, floor: {}, gateway: {} };
+  const order = orderFor(round, ctx.targets);
+  const effort = { ...ctx.effort, scale: ctx.effort.scale * share };
+  for (const scenario of ctx.scenarios) {
+    const latencyKey = scenario.stream ? `${scenario.id}_total_ms` : `${scenario.id}_p50_ms`;
+    const targets = order.filter((t) => scenario.targets.includes(t.name));
+    for (const target of targets) {
+      const msPerRequest = warm?.[target.name][latencyKey];
+      const min = Math.min(MIN_SEQUENTIAL, Math.round(scenario.sequential * effort.scale));
+      const count = phaseCount(scenario.sequential, effort, min, msPerRequest && msPerRequest / 1000);
+      out[target.name][`${scenario.id}_sequential_n`] = count;
+      Object.assign(out[target.name], await latencyPhase(ctx, scenario, target, count));
+    }
+    for (const target of targets) {
+      const events = out[target.name][`${scenario.id}_events`] ?? 1;
+      const rps = warm?.[target.name][`${scenario.id}_rps`];
+      // Each connection sends at least two requests, so the phase runs at full concurrency.
+      const amount = phaseCount(scenario.amount, effort, scenario.concurrency * 2, rps && 1 / rps);
+      out[target.name][`${scenario.id}_throughput_n`] = amount;
+      Object.assign(out[target.name], await throughputPhase(ctx, scenario, target, amount, events));
+    }
+  }
+  deriveFigures(out);
+  return out;
+}
+
+/**
+ * Fills the gateway's response cache for every cache row before the warm-up:
+ * the first request must be a MISS (it reaches the simulator), the next a HIT
+ * (it does not). Returns what each answered, for the results.
+ */
+async function primeCache(ctx: Context): Promise<Record<string, string[]>> {
+  const gateway = ctx.targets.find((t) => t.name === "gateway")!;
+  const verdicts: Record<string, string[]> = {};
+  for (const scenario of ctx.scenarios.filter((s) => s.cached)) {
+    const seen: string[] = [];
+    const [first] = await sequential(gateway.url, requestOf(ctx, scenario), 1);
+    seen.push(first!.headers["x-cache"] ?? "none");
+    if (seen[0] !== "MISS") throw new Error(`${scenario.id}: the first request answered x-cache ${seen[0]}, expected MISS`);
+    // The entry is written when the generation ends, just after the last byte: allow it a moment.
+    for (let attempt = 0; attempt < 20 && seen.at(-1) !== "HIT"; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = await simRequests(ctx.simUrl);
+      const [next] = await sequential(gateway.url, requestOf(ctx, scenario), 1);
+      seen.push(next!.headers["x-cache"] ?? "none");
+      if (seen.at(-1) === "HIT" && (await simRequests(ctx.simUrl)) !== before) {
+        throw new Error(`${scenario.id}: a HIT reached the simulator`);
+      }
+    }
+    if (seen.at(-1) !== "HIT") throw new Error(`${scenario.id}: never answered x-cache HIT after its MISS (${seen.join(", ")})`);
+    verdicts[scenario.id] = seen;
+  }
+  return verdicts;
+}
+
+async function startSim(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "sim-host.ts")], {
+    cwd: ROOT,
+    // Every answer runs to its max_tokens (the simulator's min_tokens knob; max_tokens still cuts it).
+    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER) },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const { url } = await firstJsonLine<{ url: string }>(child, "simulator");
+  return { url, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+type WorkerName = "floor" | "gateway";
+
+/** Builds both Workers and starts each in its own workerd, one after the other so their cold starts do not overlap. */
+async function startWorkers(
+  simUrl: string,
+  gatewayConfig: string,
+  effort: Effort,
+  work: string,
+  stops: (() => Promise<void>)[],
+): Promise<{
+  bundles: Record<WorkerName, Bundle>;
+  workers: Record<WorkerName, RunningWorker>;
+  startup: Record<WorkerName, StartupSample[]>;
+}> {
+  log("building the floor and the gateway (wrangler deploy --dry-run)");
+  const configs = { floor: writePassthroughConfig(gatewayConfig, work), gateway: gatewayConfig };
+  const bundles = {
+    floor: await buildWorker(configs.floor, join(work, "floor")),
+    gateway: await buildWorker(configs.gateway, join(work, "gateway")),
+  };
+  // The dev key is a test-mode key, which only ever reaches backends of kind "simulator"
+  // (without one, the gateway would answer from its built-in simulator instead).
+  const simulator = { name: "sim", url: simUrl, models: ["GAIR/LIMO", "GAIR/LIMO-v2"], weight: 1, kind: "simulator" };
+  const backends = JSON.stringify([simulator]);
+  const bindings: Record<WorkerName, Record<string, string>> = {
+    floor: { UPSTREAM: simUrl },
+    gateway: { ENVIRONMENT: "development", DEV_API_KEY: BENCH_API_KEY, BACKENDS: backends, ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
+  };
+  const specs = Object.fromEntries(
+    (["floor", "gateway"] as const).map((name) => [
+      name,
+      {
+        configPath: configs[name],
+        scriptPath: bundles[name].scriptPath,
+        bindings: bindings[name],
+        // A cold start is timed to its first real request.
+        probe: SCENARIOS[0]!.request(BENCH_API_KEY),
+      },
+    ]),
+  ) as Record<WorkerName, Omit<HostSpec, "keepRunning" | "startupTrials">>;
+  log(`timing ${effort.startupTrials} cold starts of each Worker, interleaved`);
+  const startup: Record<WorkerName, StartupSample[]> = { floor: [], gateway: [] };
+  for (let trial = 0; trial < effort.startupTrials; trial++) {
+    for (const name of trial % 2 === 0 ? (["floor", "gateway"] as const) : (["gateway", "floor"] as const)) {
+      const spec = { ...specs[name], startupTrials: 1 };
+      startup[name].push(...(await timeColdStarts(spec, join(work, `${name}-trial.json`))));
+    }
+  }
+  const workers = {} as Record<WorkerName, RunningWorker>;
+  for (const name of ["floor", "gateway"] as const) {
+    log(`starting the ${name} in workerd`);
+    workers[name] = await startWorker(specs[name], join(work, `${name}-host.json`));
+    stops.push(workers[name].stop);
+  }
+  return { bundles, workers, startup };
+}
+
+/** How busy the machine was over one round: all of it, and what was not the benchmark's own processes. */
+interface MachineLoad {
+  /** Cores' worth of busy CPU over the round (from /proc/stat). */
+  busy_cores: number;
+  /** Of which, not the benchmark (this process, the simulator, the Worker hosts and their workerd): other work. */
+  other_cores: number;
+  load_average_1m: number;
+}
+
+function startLoadSample(): { end(): MachineLoad } {
+  const machineBefore = machineTicks();
+  const oursBefore = treeCpuTicks(process.pid);
+  return {
+    end() {
+      const machine = machineTicks();
+      const ours = treeCpuTicks(process.pid) - oursBefore;
+      const total = machine.total - machineBefore.total;
+      const busy = machine.busy - machineBefore.busy;
+      const cores = cpus().length;
+      return {
+        busy_cores: round((busy / total) * cores),
+        other_cores: round((Math.max(0, busy - ours) / total) * cores),
+        load_average_1m: round(loadavg()[0]!),
+      };
+    },
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
+function machine(): { cpu: string; cores: number; node: string; wrangler: string; miniflare: string; workerd: string } {
+  const require = createRequire(import.meta.url);
+  const miniflare = require.resolve("miniflare/package.json");
+  const version = (path: string) => (require(path) as { version: string }).version;
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    node: process.version,
+    wrangler: version("wrangler/package.json"),
+    miniflare: version(miniflare),
+    workerd: version(createRequire(miniflare).resolve("workerd/package.json")),
+  };
+}
+
+function bundleSummary(bundle: Bundle): Record<string, unknown> {
+  return { bytes: bundle.bytes, gzip_bytes: bundle.gzipBytes, largest_origins: bundle.breakdown.slice(0, 12) };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      scenario: { type: "string", multiple: true },
+      "gateway-config": { type: "string" },
+    },
+  });
+  const gatewayConfig = resolve(values["gateway-config"] ?? GATEWAY_CONFIG);
+  const scenarios = values.scenario ? SCENARIOS.filter((s) => values.scenario!.includes(s.id)) : SCENARIOS;
+  if (scenarios.length === 0) {
+    throw new Error(`no such scenario: ${values.scenario!.join(", ")} (there are ${SCENARIOS.map((s) => s.id).join(", ")})`);
+  }
+  const effort = values.quick ? QUICK : FULL;
+  const outPath = resolve(values.out ?? DEFAULT_OUT);
+  const startedAt = new Date();
+  // Other work on the machine skews every figure: the load averages go into the results.
+  const loadAtStart = loadavg()[0]!;
+  if (loadAtStart > 0.5) log(`the machine is busy (load average ${loadAtStart.toFixed(2)}): figures will be noisier`);
+  const work = mkdtempSync(join(tmpdir(), "limo-bench-"));
+  const stops: (() => Promise<void>)[] = [];
+  try {
+    const sim = await startSim();
+    stops.push(sim.stop);
+    log(`simulator at ${sim.url}`);
+
+    const { bundles, workers, startup } = await startWorkers(sim.url, gatewayConfig, effort, work, stops);
+
+    const needsKeys = scenarios.some((s) => s.key !== "dev");
+    if (needsKeys) log("making the admission rows' accounts and live keys through the admin API");
+    const keys = needsKeys
+      ? await createBenchKeys(workers.gateway.url, BENCH_ADMIN_TOKEN, BENCH_API_KEY)
+      : { dev: BENCH_API_KEY, unlimited: BENCH_API_KEY, limited: BENCH_API_KEY, accounts: {} };
+    const ctx: Context = {
+      effort,
+      scenarios,
+      simPid: sim.pid,
+      simUrl: sim.url,
+      keys,
+      targets: [
+        { name: "sim", url: sim.url, workerdPid: null },
+        { name: "floor", url: workers.floor.url, workerdPid: workers.floor.pid },
+        { name: "gateway", url: workers.gateway.url, workerdPid: workers.gateway.pid },
+      ],
+    };
+    const cachePriming = await primeCache(ctx);
+    log("warming up");
+    const warm = await runRound(ctx, 0, 0.25);
+    const rounds: TargetFigures[] = [];
+    const machineLoad: MachineLoad[] = [];
+    for (let r = 0; r < effort.rounds; r++) {
+      const roundStartedAt = performance.now();
+      const load = startLoadSample();
+      rounds.push(await runRound(ctx, r, 1, warm));
+      machineLoad.push(load.end());
+      const m = machineLoad.at(-1)!;
+      log(
+        `round ${r + 1}/${effort.rounds} done in ${((performance.now() - roundStartedAt) / 1000).toFixed(1)} s ` +
+          `(machine ${m.busy_cores} of ${cpus().length} cores busy, ${m.other_cores} of them outside the benchmark; load average ${m.load_average_1m})`,
+      );
+    }
+    for (const name of ["floor", "gateway"] as const) {
+      const once = { bundle_gzip_kib: bundles[name].gzipBytes / 1024 } as Record<string, number>;
+      once.startup_ms = median(startup[name].map((s) => s.ready_ms));
+      once.first_request_ms = median(startup[name].map((s) => s.first_request_ms));
+      for (const r of rounds) Object.assign(r[name], once);
+    }
+
+    const figures = figuresOf(scenarios);
+    const medians = mediansOf(rounds);
+    const ratios = ratiosOf(figures, medians);
+    const table = markdownTable(figures, medians, ratios);
+    const durationS = (Date.now() - startedAt.getTime()) / 1000;
+    const roundAll = (f: TargetFigures) =>
+      Object.fromEntries(TARGETS.map((t) => [t, Object.fromEntries(Object.entries(f[t]).map(([k, v]) => [k, round(v!)]))]));
+    const result = {
+      started_at: startedAt.toISOString(),
+      duration_s: Math.round(durationS),
+      mode: values.quick ? "quick" : "full",
+      machine: {
+        ...machine(),
+        load_average_at_start: round(loadAtStart),
+        load_average_at_end: round(loadavg()[0]!),
+        // Per round: cores busy in all, and busy outside the benchmark (other work skews every figure).
+        load_per_round: machineLoad,
+        other_cores_median: round(median(machineLoad.map((m) => m.other_cores))),
+      },
+      setup: {
+        targets: TARGET_LABELS,
+        simulator: { tokens_per_second: 0, ttft_ms: 0, min_tokens: LONGEST_ANSWER, answers_filled_to_max_tokens: true },
+        accounts: keys.accounts,
+        cache_priming: cachePriming,
+        rounds: effort.rounds,
+        scenarios: scenarios.map((s) => ({
+          id: s.id,
+          title: s.title,
+          request: JSON.parse(s.request("<key>").body ?? "null") as unknown,
+          // At most; a slow target gets fewer (see `<id>_sequential_n` and `<id>_throughput_n` in `rounds`).
+          sequential_per_round: phaseCount(s.sequential, effort, 1),
+          targets: s.targets,
+          key: s.key,
+          cached: s.cached,
+          concurrency: s.concurrency,
+          amount_per_round: phaseCount(s.amount, effort, s.concurrency * 2),
+        })),
+        cpu: "utime+stime of the Worker's workerd process over the throughput phase (10 ms ticks)",
+      },
+      figures: roundAll(medians),
+      gateway_over_floor: ratios,
+      bundles: { floor: bundleSummary(bundles.floor), gateway: bundleSummary(bundles.gateway) },
+      startup,
+      rounds: rounds.map(roundAll),
+    };
+    const m = result.machine;
+    const markdown =
+      `Measured ${startedAt.toISOString().slice(0, 10)} with \`npm run bench${values.quick ? " -- --quick" : ""}\` ` +
+      `on ${m.cores} × ${m.cpu}, Node ${m.node}, workerd ${m.workerd} (Miniflare ${m.miniflare}); ` +
+      `medians of ${effort.rounds} interleaved rounds; simulator at full speed (no time to first token, no pacing); ` +
+      `other work on the machine during the rounds: ${result.machine.other_cores_median} cores (median; load average ` +
+      `${result.machine.load_average_at_start} at start, ${result.machine.load_average_at_end} at end).\n\n` +
+      `${table}\n`;
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(`${outPath}.md`, markdown);
+    process.stdout.write(`\n${markdown}\nWrote ${outPath} and ${outPath}.md in ${Math.round(durationS)} s.\n`);
+  } finally {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(1);
+});

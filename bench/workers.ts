@@ -1,0 +1,165 @@
+/**
+ * @module workers
+ * Builds a Worker the way `wrangler deploy` does (`--dry-run --outdir`, so the
+ * bundle and its gzipped size are what would be uploaded) and starts it under
+ * worker-host.ts. The floor and the gateway go through exactly this path.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { gzipSync } from "node:zlib";
+import { unstable_readConfig } from "wrangler";
+import type { HostReady, HostSpec, HostTimed, StartupSample } from "./worker-host";
+
+export const ROOT = join(import.meta.dirname, "..");
+/** wrangler's CLI, run with this Node (its package exports do not include the bin). */
+const WRANGLER_BIN = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
+/** Longest a build or a host's cold starts may take, in milliseconds. */
+const START_TIMEOUT_MS = 120_000;
+
+export interface Bundle {
+  scriptPath: string;
+  bytes: number;
+  gzipBytes: number;
+  /** Bytes of the bundle by origin (an npm package, or a top-level folder of ours), largest first. */
+  breakdown: { origin: string; bytes: number }[];
+}
+
+/** Bundles the Worker that `configPath` describes into `outDir`, as `wrangler deploy` would. */
+export async function buildWorker(configPath: string, outDir: string): Promise<Bundle> {
+  const metafile = join(outDir, "meta.json");
+  const args = [WRANGLER_BIN, "deploy", "--dry-run", "--outdir", outDir, "--metafile", metafile, "--config", configPath];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) throw new Error(`wrangler deploy --dry-run ${configPath} failed (exit ${code}):\n${output}`);
+  const meta = readMeta(metafile);
+  const entry = Object.entries(meta.outputs).find(([, output]) => output.entryPoint !== undefined);
+  if (!entry) throw new Error(`wrangler wrote no entry point for ${configPath}`);
+  const scriptPath = join(outDir, basename(entry[0]));
+  // What would be uploaded: the entry and any other module, not source maps or notes.
+  const uploaded = readdirSync(outDir).filter((f) => !/\.map$|^README\.md$|^meta\.json$/.test(f));
+  const files = uploaded.map((f) => readFileSync(join(outDir, f)));
+  return {
+    scriptPath,
+    bytes: files.reduce((sum, f) => sum + f.length, 0),
+    gzipBytes: files.reduce((sum, f) => sum + gzipSync(f).length, 0),
+    breakdown: breakdown(meta, dirname(configPath)),
+  };
+}
+
+interface Metafile {
+  outputs: Record<string, { entryPoint?: string; inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+function readMeta(path: string): Metafile {
+  return JSON.parse(readFileSync(path, "utf8")) as Metafile;
+}
+
+/** Metafile paths are relative to the config's folder, esbuild's working directory. */
+function breakdown(meta: Metafile, baseDir: string): Bundle["breakdown"] {
+  const totals = new Map<string, number>();
+  for (const output of Object.values(meta.outputs)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const origin = originOf(relative(ROOT, resolve(baseDir, input)));
+      totals.set(origin, (totals.get(origin) ?? 0) + bytesInOutput);
+    }
+  }
+  return [...totals].map(([origin, bytes]) => ({ origin, bytes })).sort((a, b) => b.bytes - a.bytes);
+}
+
+/** `node_modules/@scope/pkg/...` -> `@scope/pkg`; `worker/routes/x.ts` -> `worker/`. */
+export function originOf(input: string): string {
+  const inModules = input.lastIndexOf("node_modules/");
+  if (inModules !== -1) {
+    const parts = input.slice(inModules + "node_modules/".length).split("/");
+    return parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!;
+  }
+  const slash = input.indexOf("/");
+  return slash === -1 ? input : input.slice(0, slash + 1);
+}
+
+/**
+ * Writes a wrangler config for the passthrough Worker: the gateway's
+ * compatibility date and flags, nothing else.
+ */
+export function writePassthroughConfig(gatewayConfigPath: string, dir: string): string {
+  const gateway = unstable_readConfig({ config: gatewayConfigPath }, { hideWarnings: true });
+  const configPath = join(dir, "wrangler.json");
+  const config = {
+    name: "bench-passthrough",
+    main: join(ROOT, "bench", "passthrough-worker.ts"),
+    compatibility_date: gateway.compatibility_date,
+    compatibility_flags: gateway.compatibility_flags,
+    send_metrics: false,
+  };
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  return configPath;
+}
+
+export interface RunningWorker extends HostReady {
+  stop(): Promise<void>;
+}
+
+function spawnHost(spec: HostSpec, specPath: string): ChildProcess {
+  writeFileSync(specPath, JSON.stringify(spec));
+  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "worker-host.ts"), specPath], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** Cold-starts a Worker `spec.startupTrials` times in a host process of its own, and returns the timings. */
+export async function timeColdStarts(spec: Omit<HostSpec, "keepRunning">, specPath: string): Promise<StartupSample[]> {
+  const child = spawnHost({ ...spec, keepRunning: false }, specPath);
+  const { startup } = await firstJsonLine<HostTimed>(child, "worker host");
+  await stopChild(child);
+  return startup;
+}
+
+/** Starts a host process for one Worker and resolves once it answered its first request. */
+export async function startWorker(spec: Omit<HostSpec, "keepRunning" | "startupTrials">, specPath: string): Promise<RunningWorker> {
+  const child = spawnHost({ ...spec, startupTrials: 1, keepRunning: true }, specPath);
+  const ready = await firstJsonLine<HostReady>(child, "worker host");
+  return { ...ready, stop: () => stopChild(child) };
+}
+
+/** Resolves with the first JSON line a child prints on stdout, or rejects with what it said before dying. */
+export function firstJsonLine<T>(child: ChildProcess, what: string): Promise<T> {
+  let stderr = "";
+  child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-8000)));
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start in ${START_TIMEOUT_MS} ms:\n${stderr}`)), START_TIMEOUT_MS);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on("line", (line) => {
+      if (!line.startsWith("{")) return;
+      clearTimeout(timer);
+      lines.close();
+      child.stdout!.resume();
+      resolve(JSON.parse(line) as T);
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+/** Closes the child's stdin (its signal to stop) and waits, killing it if it lingers. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+  await exited;
+  clearTimeout(timer);
+}

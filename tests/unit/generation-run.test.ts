@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { Run, type RunMeta } from "../../worker/durable-objects/generation-run";
+
+const meta = (): RunMeta => ({
+  run: 1, status: "in_progress", model: "limo", endpoint: "chat", background: false, cacheable: false, backend: "b",
+  createdAt: 0, completedAt: null, expiresAt: null, retainMs: 1000, viewers: [], error: null, usage: null,
+});
+const chunk = (content: string) => `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"${content}"}}]}`;
+const USAGE = 'data: {"id":"c","choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}';
+
+describe("a run's SSE for one reader", () => {
+  it("does not stall when the only new event is a usage chunk this reader skips", async () => {
+    const run = new Run(meta());
+    let ended: [boolean, number] | undefined;
+    const text = new Response(run.sse(0, false, (done, delivered) => (ended = [done, delivered]))).text();
+    run.append(chunk("a"), 1);
+    await new Promise((r) => setTimeout(r, 5));
+    run.usageIndex = run.events.length;
+    run.append(USAGE, 0);
+    await new Promise((r) => setTimeout(r, 5));
+    run.append("data: [DONE]", 0);
+    run.end("completed");
+    const body = await text;
+    expect(body).toBe(`id: 1\n${chunk("a")}\n\nid: 3\ndata: [DONE]\n\n`);
+    expect(ended).toEqual([true, 1]);
+  });
+
+  it("sends keep-alive comments while the run waits for a cold backend", async () => {
+    const run = new Run(meta());
+    const reader = run.sse(0, true, () => {}, 10).getReader();
+    run.setWaiting(true);
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe(": waiting for a GPU backend to start\n\n");
+    run.setWaiting(false);
+    run.append(chunk("a"), 1);
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("id: 1\n");
+    await reader.cancel();
+  });
+});
