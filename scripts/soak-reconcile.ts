@@ -6,6 +6,13 @@
  * tests/node/soak-reconcile.test.ts.
  */
 
+/**
+ * Tokens per choice a disconnected client may be billed beyond what it read:
+ * what was sent to it but still in transit (generation object, Worker, the dev
+ * proxy, socket buffers) when it left. Billing follows what was sent.
+ */
+export const DEFAULT_DISCONNECT_SLACK = 20;
+
 export interface SoakOptions {
   durationSeconds: number;
   concurrency: number;
@@ -15,7 +22,7 @@ export interface SoakOptions {
 }
 
 export function parseSoakArgs(argv: readonly string[]): SoakOptions {
-  const options: SoakOptions = { durationSeconds: 120, concurrency: 12, seed: Date.now() % 1_000_000, disconnectSlack: 0 };
+  const options: SoakOptions = { durationSeconds: 120, concurrency: 12, seed: Date.now() % 1_000_000, disconnectSlack: DEFAULT_DISCONNECT_SLACK };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [name, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];

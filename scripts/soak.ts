@@ -8,6 +8,7 @@
  * simulator's counters (scripts/soak-reconcile.ts says exactly what is
  * checked). Prints a summary; exits 1 on any discrepancy, 2 on a crash.
  */
+import { DISCONNECT_GRACE_MS } from "../shared/generations";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tokenFromDevVars } from "./admin";
@@ -31,7 +32,7 @@ const ROOT = join(import.meta.dirname, "..");
 /** One client request gives up after this long (then it counts as a disconnect). */
 const REQUEST_TIMEOUT_MS = 60_000;
 /** The dev stack's reconnect grace (shared/generations.ts DISCONNECT_GRACE_MS) plus a margin. */
-const GRACE_WAIT_MS = 17_000;
+const GRACE_WAIT_MS = DISCONNECT_GRACE_MS + 2_000;
 /** Longest wait for the ledger and the simulator to settle. */
 const SETTLE_MAX_MS = 120_000;
 const MAX_TOKENS_CHOICES = [8, 16, 24, 48, 96] as const;

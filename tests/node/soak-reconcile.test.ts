@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
+  DEFAULT_DISCONNECT_SLACK,
   contentTokens,
   parseSoakArgs,
   prng,
@@ -55,7 +56,7 @@ const sim = (over: Partial<SimCounters> = {}): SimCounters => ({
 
 describe("soak options and helpers", () => {
   it("parses options, with defaults", () => {
-    expect(parseSoakArgs(["--duration", "60", "--concurrency=4", "--seed", "9"])).toMatchObject({ durationSeconds: 60, concurrency: 4, seed: 9, disconnectSlack: 0 });
+    expect(parseSoakArgs(["--duration", "60", "--concurrency=4", "--seed", "9"])).toMatchObject({ durationSeconds: 60, concurrency: 4, seed: 9, disconnectSlack: DEFAULT_DISCONNECT_SLACK });
     expect(parseSoakArgs([]).durationSeconds).toBe(120);
     expect(() => parseSoakArgs(["--bogus"])).toThrow(/unknown option/);
     expect(() => parseSoakArgs(["--duration", "x"])).toThrow(/whole number/);
