@@ -33,6 +33,8 @@ const ROOT = join(import.meta.dirname, "..");
 const REQUEST_TIMEOUT_MS = 60_000;
 /** The dev stack's reconnect grace (shared/generations.ts DISCONNECT_GRACE_MS) plus a margin. */
 const GRACE_WAIT_MS = DISCONNECT_GRACE_MS + 2_000;
+/** Longest wait for an open circuit breaker to let a probe through (it opens for 30 s). */
+const BREAKER_WAIT_MAX_MS = 45_000;
 /** Longest wait for the ledger and the simulator to settle. */
 const SETTLE_MAX_MS = 120_000;
 const MAX_TOKENS_CHOICES = [8, 16, 24, 48, 96] as const;
@@ -362,6 +364,14 @@ async function main(): Promise<number> {
   log(`ledger ${settled.stable ? "settled" : "did NOT settle"} after ${(settled.waitedMs / 1000).toFixed(1)} s`);
   const chaosSim = await simStats();
   const chaosLedger = await allLedger();
+  // The chaos phase's 503s may have opened the backend's circuit breaker (30 s, then a probe):
+  // the clean phase starts once no breaker is open, or it would measure the breaker, not the ledger.
+  const breakerDeadline = Date.now() + BREAKER_WAIT_MAX_MS;
+  for (;;) {
+    const { data } = await admin<{ data: { breaker: { state: string } }[] }>("GET", "/backends");
+    if (data.every((b) => b.breaker.state !== "open") || Date.now() > breakerDeadline) break;
+    await sleep(1000);
+  }
 
   const cleanRecords: ClientRecord[] = [];
   const cleanCount = Math.max(12, opts.concurrency * 2);

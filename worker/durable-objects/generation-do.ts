@@ -30,6 +30,7 @@ import type { Env } from "../env";
 import { ApiError } from "../errors";
 import { log } from "../log";
 import { openRoutedStream } from "../routing/router";
+import type { WatchedReader } from "../routing/watchdog";
 import { settleUsage } from "../services/metering";
 import { routingPolicy } from "../routing/policy";
 import { loadDeployment, resolveModel } from "../services/catalogue";
@@ -224,7 +225,7 @@ export class GenerationDO extends DurableObject<Env> {
    * stream in the background.
    */
   async #open(run: Run, request: StartRequest): Promise<WireError | null> {
-    let upstream: Response;
+    let upstream: WatchedReader;
     try {
       const deployment = loadDeployment(request.routing.backends);
       const routed = await openRoutedStream({
@@ -240,7 +241,7 @@ export class GenerationDO extends DurableObject<Env> {
         onAttempt: (backend) => (run.meta.backend = backend.name),
         waitUntil: (promise) => this.ctx.waitUntil(promise),
       });
-      upstream = routed.response;
+      upstream = routed.body;
       run.timedOut = routed.timedOut;
     } catch (err) {
       const wire = toWireError(err);
@@ -253,12 +254,11 @@ export class GenerationDO extends DurableObject<Env> {
       return wire;
     }
     run.setWaiting(false);
-    this.ctx.waitUntil(this.#pump(run, upstream.body!));
+    this.ctx.waitUntil(this.#pump(run, upstream));
     return null;
   }
 
-  async #pump(run: Run, body: ReadableStream<Uint8Array>): Promise<void> {
-    const reader = body.getReader();
+  async #pump(run: Run, reader: WatchedReader): Promise<void> {
     const splitter = new SseSplitter();
     const decoder = new TextDecoder();
     try {
@@ -281,6 +281,7 @@ export class GenerationDO extends DurableObject<Env> {
               this.#append(run, event, 0);
               break;
             case "done":
+              reader.cancel("done");
               this.#append(run, event, 0);
               return this.#finish(run, "completed");
             case "error":
@@ -293,7 +294,8 @@ export class GenerationDO extends DurableObject<Env> {
     } catch (err) {
       if (!run.ended) this.#fail(run, `backend stream broke: ${String(err)}`);
     } finally {
-      reader.cancel().catch(() => {});
+      // After [DONE] this changes nothing; otherwise the backend is told to stop.
+      reader.cancel("cancelled");
     }
   }
 

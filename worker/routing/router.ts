@@ -14,9 +14,9 @@
  * });
  * ```
  *
- * Resolves once a backend answered 2xx with an event stream. `response.body`
- * is watched: no first byte within TTFT_TIMEOUT_MS, or silence longer than
- * STREAM_IDLE_TIMEOUT_MS, aborts the upstream and errors the body, and then
+ * Resolves once a backend answered 2xx with an event stream, read through
+ * `body`: no first byte within TTFT_TIMEOUT_MS, or silence longer than
+ * STREAM_IDLE_TIMEOUT_MS, aborts the upstream (the read fails), and then
  * `timedOut()` is true (settle as `timeout`). Reading the body to its end or
  * cancelling it releases the backend's slot. Rejects with an ApiError (4xx
  * passed through, 502/503/504 with Retry-After, 503 `server_busy` when every
@@ -51,7 +51,7 @@ import {
   routingPolicy,
   type RoutingVars,
 } from "./policy";
-import { watchStream } from "./watchdog";
+import { plainReads, watchReads, type WatchedReader } from "./watchdog";
 
 export type RouterEnv = BackendSecrets & Partial<RoutingVars> & Pick<Env, "BACKEND_POOL">;
 
@@ -78,8 +78,10 @@ export interface RoutedStreamOptions {
 }
 
 export interface RoutedStream {
-  /** The backend's 2xx event stream (body watched for timeouts; its end releases the slot). */
+  /** The backend's 2xx answer; read its body only through `body`. */
   response: Response;
+  /** The body's reader, watched for timeouts; its end (or `cancel`) releases the backend's slot. */
+  body: WatchedReader;
   backend: BackendConfig;
   /** Whether the TTFT or idle timeout cut the stream. */
   timedOut(): boolean;
@@ -149,18 +151,14 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
     try {
       const response = await openBackendStream(backend, options.path, options.body, options.env, signal);
       clearTimeout(ttft);
-      const watched = watchStream(response.body!, {
+      const watched = watchReads(response.body!, {
         firstByteMs: Math.max(0, policy.ttftTimeoutMs - (Date.now() - now)),
         idleMs: policy.idleTimeoutMs,
         abort: () => attempt.abort(new Error("timeout")),
         onEnd: (end) =>
           release(lease.leaseId, end === "done" ? "success" : end === "cancelled" ? "neutral" : "failure", end === "done" ? 0 : ABORT_RELEASE_DELAY_MS),
       });
-      return {
-        response: new Response(watched.stream, { status: response.status, headers: response.headers }),
-        backend,
-        timedOut: watched.timedOut,
-      };
+      return { response, body: watched.reader, backend, timedOut: watched.timedOut };
     } catch (err) {
       clearTimeout(ttft);
       if (attempt.signal.aborted && !options.signal.aborted) {
@@ -206,7 +204,7 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
 async function direct(options: RoutedStreamOptions, backend: BackendConfig): Promise<RoutedStream> {
   options.onAttempt?.(backend);
   const response = await openBackendStream(backend, options.path, options.body, options.env, options.signal);
-  return { response, backend, timedOut: () => false };
+  return { response, body: plainReads(response.body!), backend, timedOut: () => false };
 }
 
 function giveUp(lastError: ApiError | null, cold: boolean): ApiError {

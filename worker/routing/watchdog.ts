@@ -1,9 +1,9 @@
 /**
  * @module routing/watchdog
- * Wraps a backend's event stream: it errors (and aborts the upstream) when the
- * first byte takes longer than `firstByteMs` or a later read longer than
- * `idleMs`, and reports once how the stream ended, so the backend's slot is
- * released whatever happens. vLLM sends its first chunk with the first token,
+ * Watches a backend's event stream: it aborts the upstream when the first
+ * byte takes longer than `firstByteMs` or a later read longer than `idleMs`,
+ * and reports once how the stream ended, so the backend's slot is released
+ * whatever happens. vLLM sends its first chunk with the first token,
  * so the first byte is the time to first token.
  */
 
@@ -38,26 +38,33 @@ function endsWithDone(bytes: Uint8Array): boolean {
   return true;
 }
 
+/** What reads a watched backend body: `read` like a stream reader's, `cancel` saying how it ended. */
+export interface WatchedReader {
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Stops reading: "done" after `[DONE]` (a complete answer), "cancelled" when the client went away. */
+  cancel(how: "done" | "cancelled"): void;
+}
+
 /**
- * One timer per stream, not one per read: each read only notes the time; the
- * timer, when it fires, either finds the stream silent too long or re-arms
- * for what is left (a relayed chunk costs microseconds, so a timer per read
- * would be most of its cost).
+ * Watches the reads of a backend body without wrapping it in another stream
+ * (a JavaScript stream layer costs tens of µs an SSE event). The consumer
+ * reads through the returned reader; one timer per body, re-armed only when
+ * it fires, checks the read in progress: no first byte within `firstByteMs`,
+ * or a read pending longer than `idleMs`, aborts the upstream (the read then
+ * fails) and `timedOut()` turns true. A consumer that is slow to ask is not a
+ * silent backend: only a pending read counts. `onEnd` is called once.
  */
-export function watchStream(
+export function watchReads(
   upstream: ReadableStream<Uint8Array>,
   options: WatchOptions,
-): { stream: ReadableStream<Uint8Array>; timedOut: () => boolean } {
+): { reader: WatchedReader; timedOut: () => boolean } {
   const reader = upstream.getReader();
   let first = true;
   let ended = false;
   let timedOut = false;
-  /** Whether `[DONE]` went by: a reader that cancels after it (the relay does) ended a complete stream. */
-  let sawDone = false;
-  /** When the pending read began (null while none is pending: a slow reader is not a silent backend). */
+  /** When the pending read began (null while none is pending). */
   let readStartedAt: number | null = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let failWithTimeout: ((err: Error) => void) | undefined;
   const end = (how: StreamEnd) => {
     if (ended) return;
     ended = true;
@@ -72,51 +79,52 @@ export function watchStream(
       const silent = Date.now() - readStartedAt;
       if (silent < limit) return arm(limit - silent);
       timedOut = true;
-      options.abort();
-      reader.cancel().catch(() => {});
       end("timeout");
-      failWithTimeout?.(new StreamTimeoutError(first ? "no first token" : "silent too long"));
+      options.abort();
+      reader.cancel(new StreamTimeoutError(first ? "no first token" : "silent too long")).catch(() => {});
     }, ms);
   };
   arm(options.firstByteMs);
-  const stream = new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        failWithTimeout = (err) => controller.error(err);
-      },
-      async pull(controller) {
+  return {
+    timedOut: () => timedOut,
+    reader: {
+      async read() {
+        // The first read's clock started when the request was sent.
+        if (!first) readStartedAt = Date.now();
+        let result: ReadableStreamReadResult<Uint8Array>;
         try {
-          // The first read's clock started when the request was sent (arm below).
-          if (!first) readStartedAt = Date.now();
-          const result = await reader.read();
-          if (ended) return;
-          readStartedAt = null;
-          if (result.done) {
-            controller.close();
-            end("done");
-            return;
-          }
-          if (first) {
-            // From now on the silence limit applies: swap the first-byte timer for it (once).
-            first = false;
-            if (timer !== undefined) clearTimeout(timer);
-            arm(options.idleMs);
-          }
-          if (!sawDone && endsWithDone(result.value)) sawDone = true;
-          controller.enqueue(result.value);
+          result = await reader.read();
         } catch (err) {
-          if (ended) return;
           end("broken");
-          controller.error(err);
+          throw err;
         }
+        readStartedAt = null;
+        if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
+        if (result.done) end("done");
+        else if (first) {
+          // From now on the silence limit applies: swap the first-byte timer for it (once).
+          first = false;
+          if (timer !== undefined) clearTimeout(timer);
+          arm(options.idleMs);
+        }
+        return result;
       },
-      cancel(reason) {
-        end(sawDone ? "done" : "cancelled");
-        options.abort();
-        return reader.cancel(reason).catch(() => {});
+      cancel(how) {
+        const wasEnded = ended;
+        end(how);
+        if (wasEnded && how === "cancelled") return void reader.cancel().catch(() => {});
+        if (how === "cancelled") options.abort();
+        reader.cancel().catch(() => {});
       },
     },
-    { highWaterMark: 0 },
-  );
-  return { stream, timedOut: () => timedOut };
+  };
+}
+
+/** An unwatched body read the same way (the built-in simulator: nothing to time out, no slot to release). */
+export function plainReads(upstream: ReadableStream<Uint8Array>): WatchedReader {
+  const reader = upstream.getReader();
+  return {
+    read: () => reader.read(),
+    cancel: () => void reader.cancel().catch(() => {}),
+  };
 }

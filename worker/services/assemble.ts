@@ -16,6 +16,7 @@ import type {
 import { SseSplitter, sseData } from "../../shared/sse";
 import type { Endpoint } from "./prepare";
 import type { GenerationOutcome } from "./generation-outcome";
+import type { WatchedReader } from "../routing/watchdog";
 import { classifyEvent } from "./stream-events";
 
 interface ChoiceState {
@@ -125,11 +126,7 @@ export interface Assembled {
  * ended with `[DONE]` and its usage chunk; otherwise `body` is null and the
  * outcome says why.
  */
-export async function assembleResponse(
-  upstream: ReadableStream<Uint8Array>,
-  endpoint: Endpoint,
-  signal: AbortSignal,
-): Promise<Assembled> {
+export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint, signal: AbortSignal): Promise<Assembled> {
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
   const assembler = new CompletionAssembler(endpoint);
@@ -141,7 +138,6 @@ export async function assembleResponse(
     outcome: { status, usage: assembler.usage, chunks, contentTokens, firstTokenAt, reason },
   });
 
-  const reader = upstream.getReader();
   try {
     for (;;) {
       let result: ReadableStreamReadResult<Uint8Array>;
@@ -156,6 +152,7 @@ export async function assembleResponse(
         if (kind.kind === "usage") assembler.usage = kind.usage;
         else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
         else if (kind.kind === "done") {
+          reader.cancel("done");
           const body = assembler.build();
           if (!body) return outcome("backend_error", "backend stream had no chunks or no usage");
           return { body, outcome: { status: "ok", usage: assembler.usage, chunks, contentTokens, firstTokenAt } };
@@ -170,6 +167,7 @@ export async function assembleResponse(
       }
     }
   } finally {
-    reader.cancel().catch(() => {});
+    // After [DONE] this changes nothing; otherwise the backend is told to stop.
+    reader.cancel("cancelled");
   }
 }

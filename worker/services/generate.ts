@@ -89,7 +89,7 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
     failBeforeAnswer(err);
     throw err;
   }
-  const assembled = await assembleResponse(upstream.response.body!, prepared.endpoint, signal);
+  const assembled = await assembleResponse(upstream.body, prepared.endpoint, signal);
   finish(assembled.outcome, assembled.body);
   if (assembled.body) return Response.json(assembled.body, { headers: ctx.headers });
   if (assembled.outcome.status === "client_disconnected") throw new ClientGoneError();
