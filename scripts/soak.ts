@@ -375,6 +375,8 @@ async function main(): Promise<number> {
 
   const cleanRecords: ClientRecord[] = [];
   const cleanCount = Math.max(12, opts.concurrency * 2);
+  // One request alone first: if the chaos left the breaker half-open, it is the probe that closes it.
+  cleanRecords.push(await send(randomSpec("clean")));
   await Promise.all(
     Array.from({ length: Math.min(opts.concurrency, 8) }, async () => {
       while (cleanRecords.length < cleanCount) {
