@@ -121,7 +121,9 @@ export class AccountDO extends DurableObject<Env> {
       now: request.now,
       ttlMs: RESERVATION_TTL_MS,
     });
-    this.#usage.writeAdmission(this.#admission);
+    // Only a granted request changes stored state; a refusal's bucket refill is recomputed from time.
+    // Without per-minute limits there are no buckets to store (the month counter moves on settle).
+    if (result.ok && (this.#admission.requests || this.#admission.tokens)) this.#usage.writeAdmission(this.#admission);
     if (!result.ok) {
       const { code, message, retryAfterMs, shouldRetry, snapshot } = result;
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
