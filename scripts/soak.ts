@@ -12,7 +12,7 @@ import { DISCONNECT_GRACE_MS } from "../shared/generations";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tokenFromDevVars } from "./admin";
-import { startDevStack, type DevStack } from "../tests/node/dev-stack";
+import { startDevStack, type DevStack, adminClient } from "../tests/node/dev-stack";
 import {
   contentTokens,
   formatTable,
@@ -73,16 +73,7 @@ async function main(): Promise<number> {
   if (!adminToken) throw new Error("no ADMIN_TOKEN (set it or have it in .dev.vars)");
   log(`stack up: API ${url}, simulator ${simUrl}`);
 
-  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${url}/admin/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text) as T;
-  };
+  const admin = adminClient(url, adminToken);
   const simConfig = async (patch: Record<string, unknown>) => {
     const res = await fetch(`${simUrl}/sim/config`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(patch) });
     if (!res.ok) throw new Error(`sim config ${JSON.stringify(patch)}: ${res.status} ${await res.text()}`);

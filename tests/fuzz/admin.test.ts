@@ -19,7 +19,7 @@ import {
   queryString,
   stringToken,
 } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, expectPrototypeIntact, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, type FuzzClient } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, expectPrototypeIntact, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, type FuzzClient } from "../helpers/fuzz";
 import { newSim } from "../helpers/sim";
 
 const LIMIT_FIELDS = ["requests_per_minute", "tokens_per_minute", "max_concurrent_requests", "monthly_token_quota"];
@@ -84,14 +84,7 @@ function operations(accountId: string, keyId: string): fc.Arbitrary<Operation> {
   );
 }
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 /** A target account with one key for the operations to work on (not the fuzz client's own). */
 async function target(a: FuzzClient): Promise<{ accountId: string; keyId: string }> {

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TEST_API_KEY } from "../helpers/api";
 import { headerValue, hostileString } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, expectLedger, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, isEchoSafe, ledgerIds } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, expectLedger, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, isEchoSafe, ledgerIds } from "../helpers/fuzz";
 import { newSim } from "../helpers/sim";
 import { generateApiKey, newAccountId } from "../../worker/services/keys-format";
 
@@ -67,14 +67,7 @@ const extraHeaders = fc.dictionary(
   { maxKeys: 4 },
 );
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 describe("fuzzing authentication headers", { timeout: FUZZ_TIMEOUT_MS }, () => {
   it("lets in exactly the right key, refuses the rest with a 401 envelope, and echoes nothing sent", async () => {

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { simBackends } from "../helpers/api";
-import { captureLogs, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds } from "../helpers/fuzz";
+import { checkLogsForSecrets, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds } from "../helpers/fuzz";
 import { newSim, type SimConfigPatch } from "../helpers/sim";
 import { SSE_DONE } from "../../shared/sse";
 
@@ -48,14 +48,7 @@ const fault: fc.Arbitrary<SimConfigPatch> = fc.oneof(
 
 const RESET: SimConfigPatch = { fail_status: null, require_proxy_auth: null, cold_start_ms: null, error_after_tokens: null, drop_after_tokens: null };
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+const currentLogs = checkLogsForSecrets();
 
 /** Every `data:` payload of an event stream that is an error must be the envelope. */
 function checkStreamErrors(text: string, describe: string): { errored: boolean; done: boolean } {
@@ -101,7 +94,7 @@ describe("fuzzing failing backends", { timeout: FUZZ_TIMEOUT_MS }, () => {
     // Admitted, then failed: still exactly one usage record each.
     await expectLedger(a, ledgerBefore, admitted);
     // The reasons went to the log (checked for secrets after each test), not to the client.
-    expect(logs.lines.join("\n")).toMatch(/unreachable|backend/);
+    expect(currentLogs().lines.join("\n")).toMatch(/unreachable|backend/);
   });
 
   it("answers a failing backend with a 400 (its own client error), a 502/503 with Retry-After, or an in-stream error", async () => {

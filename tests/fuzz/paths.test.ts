@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { api, TEST_API_KEY } from "../helpers/api";
 import { httpMethod, pathSegment, queryString } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, type FuzzClient } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, type FuzzClient } from "../helpers/fuzz";
 import { newSim, type SimHandle } from "../helpers/sim";
 
 type Credential = "none" | "api key" | "dev key" | "admin token";
@@ -42,14 +42,7 @@ function buildable(path: string, method: string, body: string | undefined): bool
 /** The pathname the Worker will see, after the URL parser resolved dot segments. */
 const pathnameOf = (path: string) => new URL(`https://api.test${path}`).pathname;
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 async function send(a: FuzzClient, method: string, path: string, credential: Credential, body: string | undefined) {
   const withBody = method !== "GET" && method !== "HEAD" && method !== "get";

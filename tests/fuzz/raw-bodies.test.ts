@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MAX_REQUEST_BODY_BYTES } from "../../shared/constants";
 import { headerValue } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
 import { newSim, type SimHandle } from "../helpers/sim";
 
 const CHAT = "/v1/chat/completions";
@@ -62,14 +62,7 @@ function streamOf(body: Uint8Array, chunk = 64 * 1024): ReadableStream<Uint8Arra
   });
 }
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 describe("fuzzing raw bodies", { timeout: FUZZ_TIMEOUT_MS }, () => {
   // One client for the file: storage written in beforeAll is seen by every test.

@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { headerValue, hostileString, queryString } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, expectLedger, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
 import { newSim, type SimHandle } from "../helpers/sim";
 
 /** Instants and days as a hostile client writes them. */
@@ -78,14 +78,7 @@ const usageQuery = fc
     return text ? `?${text}` : "";
   });
 
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 describe("fuzzing usage reports and Idempotency-Key", { timeout: FUZZ_TIMEOUT_MS }, () => {
   let sim: SimHandle;

@@ -8,7 +8,7 @@
  * and fast-check's parameters (a fixed seed, so a failure replays).
  */
 import type fc from "fast-check";
-import { expect, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import { accountStub, adminApi, TEST_ADMIN_TOKEN, type AdminApi } from "./admin";
 import { simBackends, TEST_API_KEY } from "./api";
 import { pollUntil, type SimHandle } from "./sim";
@@ -234,4 +234,20 @@ export async function expectLedger(client: FuzzClient, before: ReadonlySet<strin
   const extra = ids.filter((id) => !admitted.has(id));
   const missing = [...admitted].filter((id) => !ids.includes(id));
   expect({ extra, missing }, "usage ledger vs admitted requests").toEqual({ extra: [], missing: [] });
+}
+
+/**
+ * Captures console output around every test of the file and checks, after
+ * each, that no secret reached a log line. Returns the current capture.
+ */
+export function checkLogsForSecrets(): () => ReturnType<typeof captureLogs> {
+  let logs: ReturnType<typeof captureLogs>;
+  beforeEach(() => {
+    logs = captureLogs();
+  });
+  afterEach(() => {
+    logs.restore();
+    logs.assertNoSecrets();
+  });
+  return () => logs;
 }

@@ -12,7 +12,7 @@ import { APICallError, generateText, streamText } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
 import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack } from "./dev-stack";
+import { startDevStack, type DevStack, adminClient, type AdminCall } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -23,16 +23,7 @@ const UNLIMITED: Limits = { requests_per_minute: null, tokens_per_minute: null, 
 // The SDK prints its warnings (e.g. "toolChoice is not supported" by completion models) unless told not to.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.url}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const admin: AdminCall = (method, path, body) => adminClient(stack.url, adminToken)(method, path, body);
 
 /** A new account with these limits, and a live key for it. */
 async function accountKey(limits: Partial<Limits>): Promise<string> {

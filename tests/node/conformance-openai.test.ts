@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
 import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack } from "./dev-stack";
+import { startDevStack, type DevStack, adminClient, type AdminCall } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -19,16 +19,7 @@ let client: OpenAI;
 const UNLIMITED: Limits = { requests_per_minute: null, tokens_per_minute: null, max_concurrent_requests: null, monthly_token_quota: null };
 const ask = (content: string) => [{ role: "user" as const, content }];
 
-async function admin<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.url}/admin/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
+const admin: AdminCall = (method, path, body) => adminClient(stack.url, adminToken)(method, path, body);
 
 /** A new account with these limits, and a live key for it. */
 async function accountKey(limits: Partial<Limits>): Promise<{ account: Account; key: string }> {

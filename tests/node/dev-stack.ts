@@ -62,3 +62,19 @@ export async function startDevStack(env: Record<string, string> = {}): Promise<D
     },
   };
 }
+
+/** Calls the admin API of a running stack: `admin<T>(method, path, body?)`, throwing on a non-2xx. */
+export type AdminCall = <T>(method: string, path: string, body?: unknown) => Promise<T>;
+
+export function adminClient(url: string, token: string): AdminCall {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${url}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`admin ${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  };
+}
