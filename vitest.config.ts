@@ -20,6 +20,8 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
+                // wrangler.toml says production; the tests run as `npm run dev` does.
+                ENVIRONMENT: "development",
                 // Production holds a request for minutes while every backend is cold; a test that
                 // wants a cold start waited out sets its own budget (tests/backends).
                 COLD_START_BUDGET_MS: "300",

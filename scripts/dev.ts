@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     "--ip", HOST,
     "--port", String(PORT),
     "--var", `BACKENDS:${backends}`,
+    "--var", "ENVIRONMENT:development",
     "--show-interactive-dev-session=false",
   ]);
   let stopping = false;
