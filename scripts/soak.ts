@@ -99,16 +99,10 @@ async function main(): Promise<number> {
   const pending = new Map<number, { rec: ClientRecord; stage: string }>();
   let seq = 0;
 
-  interface Spec {
+  /** What to send: the request fields a ClientRecord keeps, plus what only the sender needs. */
+  interface Spec extends Pick<ClientRecord, "endpoint" | "stream" | "includeUsage" | "n" | "maxTokens" | "temperature" | "idempotencyKey"> {
     account: Account;
-    endpoint: "chat" | "completions";
-    stream: boolean;
-    includeUsage: boolean;
-    n: number;
-    maxTokens: number;
-    temperature: number;
     prompt: string;
-    idempotencyKey?: string;
     /** Streaming: leave after this many content tokens; non-streaming: after this many ms. */
     disconnectAfter?: number;
     phase: "chaos" | "clean";

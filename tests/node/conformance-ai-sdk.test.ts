@@ -12,7 +12,7 @@ import { APICallError, generateText, streamText } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
 import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack, adminClient, type AdminCall } from "./dev-stack";
+import { startDevStack, type DevStack, adminClient, recordingFetch, type AdminCall } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -153,13 +153,7 @@ describe("the AI SDK: rate limits (429 with Retry-After)", () => {
   it("raises a retryable APICallError 429 carrying retry-after, and its retry waits for it", async () => {
     // 60 a minute: once the burst is spent, one request every second.
     const key = await accountKey({ requests_per_minute: 60 });
-    const calls: { at: number; status: number; retryAfterMs: number }[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      const res = await fetch(input, init);
-      const ms = Number(res.headers.get("retry-after-ms") ?? Number(res.headers.get("retry-after")) * 1000);
-      calls.push({ at: Date.now(), status: res.status, retryAfterMs: ms });
-      return res;
-    };
+    const { calls, fetch: recording } = recordingFetch();
     const limited = provider(key, { fetch: recording });
     const refusal = await spend(limited);
     expect(APICallError.isInstance(refusal)).toBe(true);

@@ -10,7 +10,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
 import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack, adminClient, type AdminCall } from "./dev-stack";
+import { startDevStack, type DevStack, adminClient, recordingFetch, type AdminCall } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -248,13 +248,7 @@ describe("the openai SDK: rate limits (429 with Retry-After)", () => {
     // 60 a minute: once the burst is spent, one request every second.
     const { key } = await accountKey({ requests_per_minute: 60 });
     const burst = clientFor(key);
-    const calls: { at: number; status: number; retryAfterMs: number }[] = [];
-    const recording: typeof fetch = async (input, init) => {
-      const res = await fetch(input, init);
-      const ms = Number(res.headers.get("retry-after-ms") ?? Number(res.headers.get("retry-after")) * 1000);
-      calls.push({ at: Date.now(), status: res.status, retryAfterMs: ms });
-      return res;
-    };
+    const { calls, fetch: recording } = recordingFetch();
     const patient = clientFor(key, { maxRetries: 2, fetch: recording });
     // Spend the burst, then ask at once; if a refill slipped in between, spend it again (bounded).
     for (let attempt = 0; attempt < 3 && calls[0]?.status !== 429; attempt++) {

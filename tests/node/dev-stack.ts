@@ -78,3 +78,15 @@ export function adminClient(url: string, token: string): AdminCall {
     return JSON.parse(text) as T;
   };
 }
+
+/** A fetch that records each answer's time, status and Retry-After (ms), to check that a client's retries honour it. */
+export function recordingFetch(): { calls: { at: number; status: number; retryAfterMs: number }[]; fetch: typeof fetch } {
+  const calls: { at: number; status: number; retryAfterMs: number }[] = [];
+  const recording: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    const ms = Number(res.headers.get("retry-after-ms") ?? Number(res.headers.get("retry-after")) * 1000);
+    calls.push({ at: Date.now(), status: res.status, retryAfterMs: ms });
+    return res;
+  };
+  return { calls, fetch: recording };
+}
