@@ -80,6 +80,8 @@ function miniflareOptions(spec: HostSpec): MiniflareOptions {
     cf: false,
     enableDevRegistry: false,
     telemetry: { enabled: false },
+    // For profiling (bench/profile.ts): the V8 inspector of the Worker's isolate.
+    ...(process.env.BENCH_INSPECTOR_PORT ? { inspectorPort: Number(process.env.BENCH_INSPECTOR_PORT) } : {}),
     // The Worker logs a line per generation: dropped here, or appended to BENCH_WORKER_LOG to debug.
     handleStructuredLogs: logFile ? (log) => appendFileSync(logFile, `${log.message}\n`) : () => {},
     workers: [

@@ -37,6 +37,7 @@ export interface Env {
   COLD_START_BUDGET_MS?: string;
   TTFT_TIMEOUT_MS?: string;
   STREAM_IDLE_TIMEOUT_MS?: string;
+  STREAM_COALESCE_MS?: string;
   BACKEND_BUSY_WAIT_MS?: string;
   KEEPALIVE_INTERVAL_MS?: string;
   /** UTC hours `start-end` (e.g. `7-19`) during which the cron keeps GPU backends warm; absent: never. */

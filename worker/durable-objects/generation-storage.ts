@@ -12,8 +12,8 @@
 import type { RunMeta } from "./generation-run";
 
 /** Events per stored batch, and bytes: whichever is reached first ends the batch. */
-export const BATCH_MAX_EVENTS = 64;
-export const BATCH_MAX_BYTES = 256 * 1024;
+export const BATCH_MAX_EVENTS = 1024;
+export const BATCH_MAX_BYTES = 512 * 1024;
 
 export class GenerationStorage {
   readonly #sql: SqlStorage;

@@ -154,6 +154,7 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
       const watched = watchReads(response.body!, {
         firstByteMs: Math.max(0, policy.ttftTimeoutMs - (Date.now() - now)),
         idleMs: policy.idleTimeoutMs,
+        coalesceMs: policy.coalesceMs,
         abort: () => attempt.abort(new Error("timeout")),
         onEnd: (end) =>
           release(lease.leaseId, end === "done" ? "success" : end === "cancelled" ? "neutral" : "failure", end === "done" ? 0 : ABORT_RELEASE_DELAY_MS),

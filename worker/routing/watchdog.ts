@@ -12,6 +12,12 @@ export type StreamEnd = "done" | "cancelled" | "broken" | "timeout";
 export interface WatchOptions {
   firstByteMs: number;
   idleMs: number;
+  /**
+   * Read coalescing: a read asked for sooner than this after the previous one
+   * returned waits until then, so the events that arrive meanwhile come in
+   * one read (0: off). See `coalesceMs` in routing/policy.
+   */
+  coalesceMs?: number;
   /** Aborts the upstream fetch. */
   abort: () => void;
   /** Called exactly once. */
@@ -58,7 +64,7 @@ export function watchReads(
   upstream: ReadableStream<Uint8Array>,
   options: WatchOptions,
 ): { reader: WatchedReader; timedOut: () => boolean } {
-  const reader = upstream.getReader();
+  const reader = coalescingReader(upstream, options.coalesceMs ?? 0);
   let first = true;
   let ended = false;
   let timedOut = false;
@@ -117,6 +123,59 @@ export function watchReads(
         reader.cancel().catch(() => {});
       },
     },
+  };
+}
+
+/** Reads taken one HTTP chunk at a time before coalescing starts: a short answer never pays for the tee. */
+const PLAIN_READS = 32;
+/** Bytes a coalesced read asks for at most: more than a full-speed stream sends in `coalesceMs`. */
+const COALESCED_READ_BYTES = 32 * 1024;
+
+/**
+ * Reads a body so that what arrived together is read together. A fetch body
+ * yields one HTTP chunk per read (vLLM writes one event per chunk), so every
+ * event costs a read, a wake-up of the isolate and a trip through each stream
+ * behind it: tens of µs an event. The first `PLAIN_READS` reads are plain
+ * (the first tokens go on at once, and a short answer costs nothing more).
+ * Then the body is teed: one branch is drained natively (piped into an
+ * `IdentityTransformStream` that `Response#arrayBuffer` empties, no
+ * JavaScript per chunk), which keeps the tee pulling from the socket into its
+ * buffer; the other is read with a BYOB reader, which takes everything
+ * buffered in one read. A read asked for within `coalesceMs` of the previous
+ * one returning waits out the rest first, so the events that come meanwhile
+ * join it. An event is delayed by at most `coalesceMs`, and only one that
+ * followed the previous sooner than that. The drained branch holds the rest
+ * of the body until it ends (as large as the events the caller keeps).
+ */
+function coalescingReader(
+  upstream: ReadableStream<Uint8Array>,
+  coalesceMs: number,
+): Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> {
+  if (coalesceMs <= 0) return upstream.getReader();
+  let plain: ReadableStreamDefaultReader<Uint8Array> | null = upstream.getReader();
+  let byob: ReadableStreamBYOBReader | null = null;
+  let reads = 0;
+  let lastReturnAt = 0;
+  const coalesced = () => {
+    plain!.releaseLock();
+    plain = null;
+    const [reading, draining] = upstream.tee();
+    const sink = new IdentityTransformStream();
+    void draining.pipeTo(sink.writable).catch(() => {});
+    void new Response(sink.readable).arrayBuffer().catch(() => {});
+    return reading.getReader({ mode: "byob" });
+  };
+  return {
+    async read() {
+      if (plain && reads++ < PLAIN_READS) return plain.read();
+      byob ??= coalesced();
+      const wait = lastReturnAt + coalesceMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const result = (await byob.read(new Uint8Array(COALESCED_READ_BYTES))) as ReadableStreamReadResult<Uint8Array>;
+      lastReturnAt = Date.now();
+      return result;
+    },
+    cancel: (reason?: unknown) => (byob ?? plain ?? upstream).cancel(reason),
   };
 }
 

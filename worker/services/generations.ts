@@ -76,6 +76,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
         STREAM_IDLE_TIMEOUT_MS: env.STREAM_IDLE_TIMEOUT_MS,
         BACKEND_BUSY_WAIT_MS: env.BACKEND_BUSY_WAIT_MS,
         KEEPALIVE_INTERVAL_MS: env.KEEPALIVE_INTERVAL_MS,
+        STREAM_COALESCE_MS: env.STREAM_COALESCE_MS,
       },
     },
     path: prepared.path,
