@@ -7,7 +7,13 @@
  * latest health (polled by the cron trigger, and learnt from traffic), which
  * is what the pick needs and what `GET /admin/v1/backends` shows.
  *
- * Why one object and an RPC per request: per-isolate counts cannot bound what
+ * Which requests ask it: those that may go to a capped backend (one with
+ * `max_in_flight`), or whose candidates' breakers are not all closed. Uncapped
+ * backends with closed breakers are chosen in the isolate from a copy of this
+ * object's view (routing/pool-view), which reports back only failures, cold
+ * starts and the success that ends a failure streak.
+ *
+ * Why one object and an RPC per capped request: per-isolate counts cannot bound what
  * a backend receives from hundreds of isolates, and a leased batch of slots
  * per isolate strands capacity that an idle isolate holds (a GPU has 8 slots,
  * not 8,000). A generation runs for minutes, so one more round trip to
@@ -113,12 +119,25 @@ export class BackendPoolDO extends DurableObject<Env> {
     const lease = this.#leases.get(leaseId);
     if (!lease) return;
     this.#drop(leaseId, lease.key);
+    this.report(lease.key, result);
+  }
+
+  /**
+   * What an isolate routes uncapped backends by (routing/pool-view): each
+   * backend's breaker, health and our in-flight count, as they are now.
+   */
+  views(keys: string[]): Record<string, BackendView> {
+    return Object.fromEntries(keys.map((key) => [key, this.#view(key)]));
+  }
+
+  /** How an attempt the pool did not lease went (an uncapped backend routed in an isolate), or a lease's. */
+  report(key: string, result: LeaseResult): void {
     const now = Date.now();
-    const breaker = this.#breakers.get(lease.key) ?? closedBreaker();
-    this.#breakers.set(lease.key, onResult(breaker, result === "cold" ? "neutral" : result, now));
+    const breaker = this.#breakers.get(key) ?? closedBreaker();
+    this.#breakers.set(key, onResult(breaker, result === "cold" ? "neutral" : result, now));
     if (result === "cold" || result === "success") {
-      const previous = this.#health.get(lease.key);
-      this.#health.set(lease.key, {
+      const previous = this.#health.get(key);
+      this.#health.set(key, {
         checkedAt: now,
         state: result === "cold" ? "cold" : "warm",
         running: previous?.running ?? null,

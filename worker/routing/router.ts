@@ -51,6 +51,7 @@ import {
   routingPolicy,
   type RoutingVars,
 } from "./policy";
+import { acquireInIsolate, LOCAL_LEASE, reportFromIsolate } from "./pool-view";
 import { plainReads, watchReads, type WatchedReader } from "./watchdog";
 
 export type RouterEnv = BackendSecrets & Partial<RoutingVars> & Pick<Env, "BACKEND_POOL">;
@@ -104,10 +105,15 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
   let failures = 0;
   let waiting = false;
   let lastError: ApiError | null = null;
-  const release = (leaseId: string, result: LeaseResult, delayMs = 0) => {
+  const release = (lease: { leaseId: string; key: string }, result: LeaseResult, delayMs = 0) => {
+    if (lease.leaseId === LOCAL_LEASE) {
+      const reported = reportFromIsolate(pool, lease.key, result, Date.now());
+      if (reported) options.waitUntil?.(reported.catch((err) => log("error", "reporting a backend result failed", { error: String(err) })));
+      return;
+    }
     const done = (async () => {
       if (delayMs > 0) await sleep(delayMs);
-      await pool.release(leaseId, result);
+      await pool.release(lease.leaseId, result);
     })().catch((err) => log("error", "releasing a backend slot failed", { error: String(err) }));
     options.waitUntil?.(done);
   };
@@ -123,11 +129,10 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
       await sleep(next - now, options.signal);
       continue;
     }
-    const lease = await pool.acquire({
-      candidates: open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null })),
-      priority: options.priority ?? "interactive",
-      waitMs: policy.busyWaitMs,
-    });
+    const asked = open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null }));
+    const lease =
+      (await acquireInIsolate(pool, asked, now)) ??
+      (await pool.acquire({ candidates: asked, priority: options.priority ?? "interactive", waitMs: policy.busyWaitMs }));
     if (!lease.ok) {
       if (lease.reason === "full") {
         const retryAfter = String(Math.max(1, Math.ceil(lease.retryAfterMs / 1000)));
@@ -157,17 +162,17 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
         coalesceMs: policy.coalesceMs,
         abort: () => attempt.abort(new Error("timeout")),
         onEnd: (end) =>
-          release(lease.leaseId, end === "done" ? "success" : end === "cancelled" ? "neutral" : "failure", end === "done" ? 0 : ABORT_RELEASE_DELAY_MS),
+          release(lease, end === "done" ? "success" : end === "cancelled" ? "neutral" : "failure", end === "done" ? 0 : ABORT_RELEASE_DELAY_MS),
       });
       return { response, body: watched.reader, backend, timedOut: watched.timedOut };
     } catch (err) {
       clearTimeout(ttft);
       if (attempt.signal.aborted && !options.signal.aborted) {
-        release(lease.leaseId, "failure", ABORT_RELEASE_DELAY_MS);
+        release(lease, "failure", ABORT_RELEASE_DELAY_MS);
         throw timeoutError(backend, "no answer within TTFT_TIMEOUT_MS");
       }
       if (!(err instanceof BackendCallError)) {
-        release(lease.leaseId, "neutral", err instanceof ClientGoneError ? ABORT_RELEASE_DELAY_MS : 0);
+        release(lease, "neutral", err instanceof ClientGoneError ? ABORT_RELEASE_DELAY_MS : 0);
         throw err;
       }
       const failure = classifyFailure(err.upstream.status, err.upstream.message, err.upstream.retryAfter);
@@ -175,11 +180,11 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
       const at = Date.now();
       if (failure.kind === "final") {
         const status = err.upstream.status;
-        release(lease.leaseId, status !== null && status >= 500 ? "failure" : "neutral");
+        release(lease, status !== null && status >= 500 ? "failure" : "neutral");
         throw err;
       }
       if (failure.kind === "cold") {
-        release(lease.leaseId, "cold");
+        release(lease, "cold");
         cold.add(backend.url);
         notBefore.set(backend.url, at + Math.min(failure.retryAfterMs ?? COLD_POLL_MS, MAX_HONOURED_RETRY_AFTER_MS));
         if (!waiting && candidates.every((b) => cold.has(b.url) || (notBefore.get(b.url) ?? 0) > at)) {
@@ -190,7 +195,7 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
         if (at >= coldDeadline) throw giveUp(lastError, true);
         continue;
       }
-      release(lease.leaseId, "failure");
+      release(lease, "failure");
       cold.delete(backend.url);
       failures++;
       // A lone backend gets one retry: a second one rarely helps and the client is waiting.

@@ -113,10 +113,21 @@ function isUnknownKey(result: unknown): boolean {
   return r.reason === "unknown_key" || r.refusal?.reason === "unknown_key";
 }
 
-/** DEV_API_KEY counts only when ENVIRONMENT is "development"; anywhere else it is just a wrong key. */
+/** DEV_API_KEY's SHA-256, worked out once per isolate (and again if the var changes). */
+let devKeyDigest: { key: string; digest: ArrayBuffer } | null = null;
+
+/**
+ * DEV_API_KEY counts only when ENVIRONMENT is "development"; anywhere else it
+ * is just a wrong key. Compares SHA-256 digests in constant time (so neither
+ * the content nor the length leaks); the dev key's own digest is kept.
+ */
 async function matchesDevKey(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">, secret: string): Promise<boolean> {
-  if (env.ENVIRONMENT !== "development" || !env.DEV_API_KEY) return false;
-  return timingSafeEqualStrings(secret, env.DEV_API_KEY);
+  const devKey = env.DEV_API_KEY;
+  if (env.ENVIRONMENT !== "development" || !devKey) return false;
+  if (devKeyDigest?.key !== devKey) devKeyDigest = { key: devKey, digest: await crypto.subtle.digest("SHA-256", encoder.encode(devKey)) };
+  const expected = devKeyDigest.digest;
+  const presented = await crypto.subtle.digest("SHA-256", encoder.encode(secret));
+  return crypto.subtle.timingSafeEqual(presented, expected);
 }
 
 export function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {

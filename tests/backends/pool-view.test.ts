@@ -1,0 +1,48 @@
+/**
+ * Routing uncapped backends in the isolate (routing/pool-view): no lease at
+ * the pool for a backend without max_in_flight, a lease for a capped one, and
+ * the pool still hears what changes its breaker.
+ */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { backendPool } from "../../worker/routing/backend-pool-do";
+import { VIEW_TTL_MS } from "../../worker/routing/pool-view";
+import { pollUntil } from "../helpers/sim";
+import { fleet } from "./setup";
+
+type BackendsView = { data: { name: string; in_flight: number; breaker: { state: string; consecutive_failures: number } }[] };
+
+describe("routing without the pool's round trip", () => {
+  it("leases nothing at the pool for an uncapped backend, and a slot for a capped one", async () => {
+    const pool = backendPool(env);
+    for (const maxInFlight of [undefined, 2]) {
+      const f = await fleet({ backends: 1, maxInFlight });
+      await f.sims[0]!.configure({ tokens_per_second: 40 });
+      const pending = f.chat({ max_tokens: 12 });
+      await pollUntil(() => f.sims[0]!.stats(), (s) => s.in_flight === 1);
+      expect(await pool.inFlight(f.urls[0]!)).toBe(maxInFlight === undefined ? 0 : 1);
+      const res = await pending;
+      expect(res.status).toBe(200);
+      await res.json();
+      await f.settled(1);
+    }
+  });
+
+  it("reports a failure to the pool, and the success that ends the streak", async () => {
+    const f = await fleet({ backends: 1 });
+    const view = async () => ((await (await f.a.admin("GET", "/backends")).json()) as BackendsView).data[0]!.breaker;
+    await f.sims[0]!.configure({ fail_status: 500 });
+    const failed = await f.chat();
+    expect(failed.status).toBe(502);
+    await failed.text();
+    await pollUntil(view, (b) => b.consecutive_failures === 1);
+    await f.sims[0]!.configure({ fail_status: null });
+    // Past the window in which every request goes through the pool: this one is routed in the isolate.
+    await new Promise((r) => setTimeout(r, VIEW_TTL_MS + 50));
+    const ok = await f.chat();
+    expect(ok.status).toBe(200);
+    await ok.json();
+    expect(await pollUntil(view, (b) => b.consecutive_failures === 0)).toMatchObject({ state: "closed" });
+    await f.settled(2);
+  });
+});
