@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { watchReads, type StreamEnd, type WatchedReader } from "../../worker/routing/watchdog";
-import { newSim, type SimHandle } from "../helpers/sim";
+import { newSim, pollUntil, type SimHandle } from "../helpers/sim";
 
 const TOKENS = 600;
 
@@ -87,5 +87,46 @@ describe("coalesced backend reads", () => {
     expect(ends).toEqual(["cancelled"]);
     const stats = await sim.waitForIdle();
     expect(stats.aborted_total).toBe(1);
+  });
+});
+
+describe("text(): the whole body, collected natively", () => {
+  it("rejects when the backend goes silent past the idle limit", async () => {
+    const sim = newSim();
+    await sim.configure({ tokens_per_second: 2 });
+    const abort = new AbortController();
+    const res = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "GAIR/LIMO", messages: [{ role: "user", content: "Hi" }], max_tokens: 20, stream: true }),
+      signal: abort.signal,
+    });
+    const ends: StreamEnd[] = [];
+    const watched = watchReads(res.body!, { firstByteMs: 5_000, idleMs: 200, abort: () => abort.abort(), onEnd: (e) => ends.push(e) });
+    const started = Date.now();
+    await expect(watched.reader.text()).rejects.toThrow(/timed out/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(watched.timedOut()).toBe(true);
+    expect(ends).toEqual(["timeout"]);
+    expect((await sim.waitForIdle()).aborted_total).toBe(1);
+  });
+
+  it("rejects, and stops the backend, when the caller aborts", async () => {
+    const sim = newSim();
+    await sim.configure({ tokens_per_second: 20 });
+    const abort = new AbortController();
+    const res = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "GAIR/LIMO", messages: [{ role: "user", content: "Hi" }], max_tokens: 200, stream: true }),
+      signal: abort.signal,
+    });
+    const watched = watchReads(res.body!, { firstByteMs: 5_000, idleMs: 5_000, abort: () => abort.abort(), onEnd: () => {} });
+    const text = watched.reader.text();
+    await pollUntil(() => sim.stats(), (s) => s.tokens_generated_total > 3);
+    abort.abort();
+    await expect(text).rejects.toThrow();
+    expect(watched.reader.firstByteAt()).not.toBeNull();
+    expect((await sim.waitForIdle()).aborted_total).toBe(1);
   });
 });

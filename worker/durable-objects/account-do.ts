@@ -35,7 +35,7 @@ const ABSENT_ACCOUNT_RECHECK_MS = 60_000;
 
 /** How long after a ledger entry the alarm copies it to D1: entries batch up meanwhile. */
 const ROLLUP_DELAY_MS = 2_000;
-/** Batches one roll-up may write (each up to ROLLUP_BATCH_SIZE inserts plus a statement a day). */
+/** Batches one roll-up may write (each up to ROLLUP_BATCH_SIZE inserts). */
 const ROLLUP_MAX_BATCHES = 5;
 /** Retry delay after a failed roll-up (D1 unreachable), doubled up to the cap. */
 const ROLLUP_RETRY_MIN_MS = 5_000;

@@ -149,8 +149,10 @@ export class UsageStorage {
     return this.#sql.exec("SELECT 1 FROM ledger WHERE rolled_up = 0 LIMIT 1").toArray().length > 0;
   }
 
+  /** Marks a batch from `unrolled` as in D1: it is every unrolled entry up to its last sequence number. */
   markRolled(seqs: readonly number[]): void {
-    for (const seq of seqs) this.#sql.exec("UPDATE ledger SET rolled_up = 1 WHERE seq = ?", seq);
+    if (seqs.length === 0) return;
+    this.#sql.exec("UPDATE ledger SET rolled_up = 1 WHERE rolled_up = 0 AND seq <= ?", Math.max(...seqs));
   }
 
   /** Drops entries already in D1 and older than `before` (D1 keeps them). */

@@ -47,9 +47,22 @@ function endsWithDone(bytes: Uint8Array): boolean {
 /** What reads a watched backend body: `read` like a stream reader's, `cancel` saying how it ended. */
 export interface WatchedReader {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * The whole body as text, for a consumer that wants only the end (the JSON
+   * path): the bytes collect natively, with no JavaScript per chunk, while the
+   * watchdog follows progress through a tee branch read at most every
+   * WATCH_INTERVAL_MS. Rejects when the body breaks or times out. Instead of
+   * `read`, never with it.
+   */
+  text(): Promise<string>;
+  /** When the first byte arrived (Unix ms), null before. */
+  firstByteAt(): number | null;
   /** Stops reading: "done" after `[DONE]` (a complete answer), "cancelled" when the client went away. */
   cancel(how: "done" | "cancelled"): void;
 }
+
+/** How often `text()` looks at a body's progress, in ms: far finer than any timeout. */
+const WATCH_INTERVAL_MS = 100;
 
 /**
  * Watches the reads of a backend body without wrapping it in another stream
@@ -64,8 +77,11 @@ export function watchReads(
   upstream: ReadableStream<Uint8Array>,
   options: WatchOptions,
 ): { reader: WatchedReader; timedOut: () => boolean } {
-  const reader = coalescingReader(upstream, options.coalesceMs ?? 0);
+  /** What the reads go through: the coalescing reader, or `text()`'s watch branch. Made on first use. */
+  let source: Pick<ReadableStreamDefaultReader<Uint8Array>, "read" | "cancel"> | null = null;
+  const reader = () => (source ??= coalescingReader(upstream, options.coalesceMs ?? 0));
   let first = true;
+  let firstByteAt: number | null = null;
   let ended = false;
   let timedOut = false;
   /** When the pending read began (null while none is pending). */
@@ -87,43 +103,69 @@ export function watchReads(
       timedOut = true;
       end("timeout");
       options.abort();
-      reader.cancel(new StreamTimeoutError(first ? "no first token" : "silent too long")).catch(() => {});
+      source?.cancel(new StreamTimeoutError(first ? "no first token" : "silent too long")).catch(() => {});
     }, ms);
   };
   arm(options.firstByteMs);
-  return {
-    timedOut: () => timedOut,
-    reader: {
-      async read() {
-        // The first read's clock started when the request was sent.
-        if (!first) readStartedAt = Date.now();
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await reader.read();
-        } catch (err) {
-          end("broken");
-          throw err;
-        }
-        readStartedAt = null;
+  const watched: WatchedReader = {
+    async read() {
+      // The first read's clock started when the request was sent.
+      if (!first) readStartedAt = Date.now();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader().read();
+      } catch (err) {
+        end("broken");
+        throw err;
+      }
+      readStartedAt = null;
+      if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
+      if (result.done) end("done");
+      else if (first) {
+        // From now on the silence limit applies: swap the first-byte timer for it (once).
+        first = false;
+        firstByteAt = Date.now();
+        if (timer !== undefined) clearTimeout(timer);
+        arm(options.idleMs);
+      }
+      return result;
+    },
+    async text() {
+      const [whole, watch] = upstream.tee();
+      const collected = new Response(nativePipe(whole)).text();
+      const byob = watch.getReader({ mode: "byob" });
+      source = {
+        read: () => byob.read(new Uint8Array(COALESCED_READ_BYTES)) as Promise<ReadableStreamReadResult<Uint8Array>>,
+        cancel: (reason?: unknown) => byob.cancel(reason),
+      };
+      let collecting = true;
+      const watching = (async () => {
+        while (collecting && !(await watched.read()).done) await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+      })();
+      watching.catch(() => {});
+      try {
+        const text = await collected;
+        end("done");
+        return text;
+      } catch (err) {
         if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
-        if (result.done) end("done");
-        else if (first) {
-          // From now on the silence limit applies: swap the first-byte timer for it (once).
-          first = false;
-          if (timer !== undefined) clearTimeout(timer);
-          arm(options.idleMs);
-        }
-        return result;
-      },
-      cancel(how) {
-        const wasEnded = ended;
-        end(how);
-        if (wasEnded && how === "cancelled") return void reader.cancel().catch(() => {});
-        if (how === "cancelled") options.abort();
-        reader.cancel().catch(() => {});
-      },
+        end("broken");
+        throw err;
+      } finally {
+        collecting = false;
+        byob.cancel().catch(() => {});
+      }
+    },
+    firstByteAt: () => firstByteAt,
+    cancel(how) {
+      const wasEnded = ended;
+      end(how);
+      if (wasEnded && how === "cancelled") return void source?.cancel().catch(() => {});
+      if (how === "cancelled") options.abort();
+      source?.cancel().catch(() => {});
     },
   };
+  return { timedOut: () => timedOut, reader: watched };
 }
 
 /** Reads taken one HTTP chunk at a time before coalescing starts: a short answer never pays for the tee. */
@@ -160,9 +202,7 @@ function coalescingReader(
     plain!.releaseLock();
     plain = null;
     const [reading, draining] = upstream.tee();
-    const sink = new IdentityTransformStream();
-    void draining.pipeTo(sink.writable).catch(() => {});
-    void new Response(sink.readable).arrayBuffer().catch(() => {});
+    void new Response(nativePipe(draining)).arrayBuffer().catch(() => {});
     return reading.getReader({ mode: "byob" });
   };
   return {
@@ -179,11 +219,35 @@ function coalescingReader(
   };
 }
 
+/**
+ * The stream through a native pipe. A tee pulls its source as the branches'
+ * reads ask: `Response#text()` or `#arrayBuffer()` reading a branch directly
+ * ask for large reads, and the tee then waits to fill them, which holds back
+ * the other branch's reads. Piped (pumped natively, a chunk at a time) into
+ * an `IdentityTransformStream`, the branch is drained as bytes arrive.
+ */
+function nativePipe(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const pipe = new IdentityTransformStream();
+  void stream.pipeTo(pipe.writable).catch(() => {});
+  return pipe.readable;
+}
+
 /** An unwatched body read the same way (the built-in simulator: nothing to time out, no slot to release). */
 export function plainReads(upstream: ReadableStream<Uint8Array>): WatchedReader {
-  const reader = upstream.getReader();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let firstByteAt: number | null = null;
   return {
-    read: () => reader.read(),
-    cancel: () => void reader.cancel().catch(() => {}),
+    async read() {
+      const result = await (reader ??= upstream.getReader()).read();
+      if (!result.done) firstByteAt ??= Date.now();
+      return result;
+    },
+    async text() {
+      const text = await new Response(upstream).text();
+      firstByteAt ??= Date.now();
+      return text;
+    },
+    firstByteAt: () => firstByteAt,
+    cancel: () => void (reader ?? upstream).cancel().catch(() => {}),
   };
 }

@@ -122,52 +122,43 @@ export interface Assembled {
 }
 
 /**
- * Reads the whole backend stream. Returns the assembled body when the stream
- * ended with `[DONE]` and its usage chunk; otherwise `body` is null and the
- * outcome says why.
+ * Reads the whole backend stream (collected natively: `WatchedReader#text`,
+ * no JavaScript per chunk) and folds it. Returns the assembled body when the
+ * stream ended with `[DONE]` and its usage chunk; otherwise `body` is null and
+ * the outcome says why.
  */
 export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint, signal: AbortSignal): Promise<Assembled> {
-  const splitter = new SseSplitter();
-  const decoder = new TextDecoder();
   const assembler = new CompletionAssembler(endpoint);
   let chunks = 0;
   let contentTokens = 0;
-  let firstTokenAt: number | null = null;
   const outcome = (status: GenerationOutcome["status"], reason?: string): Assembled => ({
     body: null,
-    outcome: { status, usage: assembler.usage, chunks, contentTokens, firstTokenAt, reason },
+    outcome: { status, usage: assembler.usage, chunks, contentTokens, firstTokenAt: reader.firstByteAt(), reason },
   });
 
+  let text: string;
   try {
-    for (;;) {
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await reader.read();
-      } catch (err) {
-        return outcome(signal.aborted ? "client_disconnected" : "backend_error", `backend stream broke: ${String(err)}`);
-      }
-      if (result.done) return outcome("backend_error", "backend stream ended without [DONE]");
-      for (const event of splitter.push(decoder.decode(result.value, { stream: true }))) {
-        const kind = classifyEvent(event);
-        if (kind.kind === "usage") assembler.usage = kind.usage;
-        else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
-        else if (kind.kind === "done") {
-          reader.cancel("done");
-          const body = assembler.build();
-          if (!body) return outcome("backend_error", "backend stream had no chunks or no usage");
-          return { body, outcome: { status: "ok", usage: assembler.usage, chunks, contentTokens, firstTokenAt } };
-        } else if (kind.kind === "chunk") {
-          const data = sseData(event);
-          if (data === null) continue;
-          chunks++;
-          const tokens = assembler.addChunk(data);
-          if (tokens > 0) firstTokenAt ??= Date.now();
-          contentTokens += tokens;
-        }
-      }
-    }
+    text = await reader.text();
+  } catch (err) {
+    return outcome(signal.aborted ? "client_disconnected" : "backend_error", `backend stream broke: ${String(err)}`);
   } finally {
-    // After [DONE] this changes nothing; otherwise the backend is told to stop.
+    // After the whole body this changes nothing; otherwise the backend is told to stop.
     reader.cancel("cancelled");
   }
+  for (const event of new SseSplitter().push(text)) {
+    const kind = classifyEvent(event);
+    if (kind.kind === "usage") assembler.usage = kind.usage;
+    else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
+    else if (kind.kind === "done") {
+      const body = assembler.build();
+      if (!body) return outcome("backend_error", "backend stream had no chunks or no usage");
+      return { body, outcome: { status: "ok", usage: assembler.usage, chunks, contentTokens, firstTokenAt: reader.firstByteAt() } };
+    } else if (kind.kind === "chunk") {
+      const data = sseData(event);
+      if (data === null) continue;
+      chunks++;
+      contentTokens += assembler.addChunk(data);
+    }
+  }
+  return outcome("backend_error", "backend stream ended without [DONE]");
 }

@@ -6,7 +6,7 @@
  */
 import type { UsageRecord, UsageTotals } from "../../shared/usage";
 
-/** Most records in one D1 batch (each adds a statement; affected days add one each). */
+/** Most records in one D1 batch (a statement each). */
 export const ROLLUP_BATCH_SIZE = 100;
 
 const DAY_MS = 86_400_000;
@@ -21,9 +21,10 @@ export function dayStartMs(day: string): number {
 }
 
 /**
- * Inserts the records (skipping any already there) and recomputes the daily
- * totals of every (account, day) they touch, in one transaction. Writing the
- * same records twice, or two overlapping batches at once, leaves the same rows.
+ * Inserts the records (skipping any already there), in one transaction. The
+ * daily totals follow from a trigger (migrations/0003) that adds each record
+ * really inserted, so writing the same records twice, or two overlapping
+ * batches at once, leaves the same rows and totals.
  */
 export async function writeUsageRecords(db: D1Database, records: readonly UsageRecord[]): Promise<void> {
   if (records.length === 0) return;
@@ -32,27 +33,14 @@ export async function writeUsageRecords(db: D1Database, records: readonly UsageR
        cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING`,
   );
-  // Bounded by created_at so the index (account_id, created_at) confines the
-  // scan to that one day's records; `day = ?` alone would read every record
-  // the account ever had, once per group, on every roll-up.
-  const refresh = db.prepare(
-    `INSERT OR REPLACE INTO usage_daily (account_id, key_id, model, day, requests, prompt_tokens, completion_tokens, cached_requests, cost_micro_usd)
-     SELECT account_id, key_id, model, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cached), SUM(cost_micro_usd)
-     FROM usage_records WHERE account_id = ? AND created_at >= ? AND created_at < ?
-     GROUP BY key_id, model, day`,
+  await db.batch(
+    records.map((r) =>
+      insert.bind(
+        r.request_id, r.account_id, r.key_id, r.model, r.backend, r.mode, r.prompt_tokens, r.completion_tokens,
+        r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, dayOf(r.created_at),
+      ),
+    ),
   );
-  const days = new Map<string, [string, number, number]>();
-  const statements = records.map((r) => {
-    const day = dayOf(r.created_at);
-    const start = dayStartMs(day);
-    days.set(`${r.account_id}\u0000${day}`, [r.account_id, start, start + DAY_MS]);
-    return insert.bind(
-      r.request_id, r.account_id, r.key_id, r.model, r.backend, r.mode, r.prompt_tokens, r.completion_tokens,
-      r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, day,
-    );
-  });
-  for (const day of days.values()) statements.push(refresh.bind(...day));
-  await db.batch(statements);
 }
 
 export interface UsageRange {
