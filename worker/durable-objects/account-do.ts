@@ -35,7 +35,7 @@ const ABSENT_ACCOUNT_RECHECK_MS = 60_000;
 
 /** How long after a ledger entry the alarm copies it to D1: entries batch up meanwhile. */
 const ROLLUP_DELAY_MS = 2_000;
-/** Batches one roll-up may write (each up to ROLLUP_BATCH_SIZE inserts). */
+/** Statements one roll-up may send to D1 (each up to ROLLUP_BATCH_SIZE records). */
 const ROLLUP_MAX_BATCHES = 5;
 /** Retry delay after a failed roll-up (D1 unreachable), doubled up to the cap. */
 const ROLLUP_RETRY_MIN_MS = 5_000;
@@ -295,7 +295,7 @@ export class AccountDO extends DurableObject<Env> {
 
   /**
    * Copies unrolled ledger entries to D1, batch by batch; throws if D1 fails.
-   * At most ROLLUP_MAX_BATCHES a call (D1 allows 1,000 queries an invocation);
+   * At most ROLLUP_MAX_BATCHES statements a call (D1 allows 1,000 queries an invocation);
    * a backlog beyond that is left for the next alarm, which the caller sets.
    */
   async #rollUp(): Promise<void> {

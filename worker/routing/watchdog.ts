@@ -148,12 +148,14 @@ export function watchReads(
         end("done");
         return text;
       } catch (err) {
+        // The body is gone; the watch branch goes with it (left alone after a whole body: cancelling
+        // a branch that holds buffered chunks costs more than letting it go).
+        byob.cancel().catch(() => {});
         if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
         end("broken");
         throw err;
       } finally {
         collecting = false;
-        byob.cancel().catch(() => {});
       }
     },
     firstByteAt: () => firstByteAt,
