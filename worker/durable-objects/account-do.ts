@@ -142,7 +142,8 @@ export class AccountDO extends DurableObject<Env> {
    * reservation released, unused tokens refunded. Durable when it returns.
    */
   async settle(request: SettleRequest): Promise<void> {
-    if (this.#usage.hasLedgerEntry(request.requestId)) return;
+    // A request still holding its reservation has no ledger entry yet (settling or expiring removes both at once).
+    if (!this.#admission.inFlight.has(request.requestId) && this.#usage.hasLedgerEntry(request.requestId)) return;
     if (request.idempotency) this.#usage.finishIdempotency(request.idempotency.key, request.requestId, request.idempotency.response);
     const reservation = settle(
       this.#admission,

@@ -205,7 +205,7 @@ export class GenerationDO extends DurableObject<Env> {
       completedAt: null,
       expiresAt: null,
       retainMs: (request.cache?.ttlSeconds ?? 0) * 1000 || GENERATION_RETENTION_MS,
-      viewers: [],
+      viewers: [request.ticket.accountId],
       error: null,
       usage: null,
     };
@@ -213,7 +213,7 @@ export class GenerationDO extends DurableObject<Env> {
     run.keepAliveMs = routingPolicy({ ...this.env, ...request.routing.vars }).keepaliveIntervalMs;
     this.#run = run;
     this.#pending = null;
-    this.#storage.putRun(meta);
+    this.#storage.startRun(meta);
     run.opened = this.#open(run, request);
     this.#scheduleAlarm(run);
     return run;

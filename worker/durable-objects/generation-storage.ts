@@ -34,9 +34,15 @@ export class GenerationStorage {
     return row ? (JSON.parse(row.meta) as RunMeta) : null;
   }
 
-  /** Writes a run's metadata; starting a run forgets the older ones. */
+  /** Writes a run's metadata. */
   putRun(meta: RunMeta): void {
     this.#sql.exec("INSERT OR REPLACE INTO runs (run, meta) VALUES (?, ?)", meta.run, JSON.stringify(meta));
+  }
+
+  /** Writes a new run's metadata and forgets the older runs (there are none before the first). */
+  startRun(meta: RunMeta): void {
+    this.putRun(meta);
+    if (meta.run === 1) return;
     this.#sql.exec("DELETE FROM runs WHERE run < ?", meta.run);
     this.#sql.exec("DELETE FROM batches WHERE run < ?", meta.run);
   }
