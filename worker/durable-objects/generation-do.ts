@@ -335,7 +335,8 @@ export class GenerationDO extends DurableObject<Env> {
     run.end(status, error);
     this.#flush(run);
     this.#storage.putRun(run.meta);
-    log("info", "generation ended", { name: this.#name, run: run.meta.run, status, tokens: run.produced, usage: run.meta.usage });
+    // A completed run is in the usage ledger (one record per request it answered); the log carries the rest.
+    if (status !== "completed") log("info", "generation ended", { name: this.#name, run: run.meta.run, status, tokens: run.produced, usage: run.meta.usage });
     for (const ticket of run.tickets.values()) if (ticket.background) this.#settleAtEnd(run, ticket);
     this.#scheduleAlarm(run);
   }

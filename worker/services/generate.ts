@@ -51,7 +51,8 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
   const startedAt = Date.now();
   const finish = (outcome: GenerationOutcome, body: ChatCompletion | Completion | null = null) => {
     const status = outcome.status === "backend_error" && routed?.timedOut() ? "timeout" : outcome.status;
-    log(status === "ok" || status === "client_disconnected" ? "info" : "warn", "generation ended", {
+    // A generation that ended well is in the usage ledger, field for field; the log carries what needs a look.
+    if (status !== "ok") log(status === "client_disconnected" ? "info" : "warn", "generation ended", {
       requestId: ctx.requestId,
       backend: backend.name,
       model: prepared.model.id,
