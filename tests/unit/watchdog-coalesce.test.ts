@@ -11,15 +11,19 @@ import { newSim, pollUntil, type SimHandle } from "../helpers/sim";
 
 const TOKENS = 600;
 
-async function open(sim: SimHandle, abort: AbortController, coalesceMs: number) {
-  await sim.configure({ min_tokens: TOKENS });
+/** A streamed chat request to the simulator, watched as the router watches it. */
+async function watched(
+  sim: SimHandle,
+  options: { maxTokens: number; coalesceMs?: number; idleMs?: number },
+): Promise<{ reader: WatchedReader; timedOut: () => boolean; ends: StreamEnd[]; abort: AbortController }> {
+  const abort = new AbortController();
   const res = await fetch(`${sim.url}/v1/chat/completions`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
       model: "GAIR/LIMO",
       messages: [{ role: "user", content: "What is 2+2?" }],
-      max_tokens: TOKENS,
+      max_tokens: options.maxTokens,
       temperature: 0,
       stream: true,
       stream_options: { include_usage: true },
@@ -28,14 +32,19 @@ async function open(sim: SimHandle, abort: AbortController, coalesceMs: number) 
   });
   expect(res.status).toBe(200);
   const ends: StreamEnd[] = [];
-  const watched = watchReads(res.body!, {
+  const { reader, timedOut } = watchReads(res.body!, {
     firstByteMs: 10_000,
-    idleMs: 10_000,
-    coalesceMs,
+    idleMs: options.idleMs ?? 10_000,
+    coalesceMs: options.coalesceMs,
     abort: () => abort.abort(),
     onEnd: (end) => ends.push(end),
   });
-  return { reader: watched.reader, ends };
+  return { reader, timedOut, ends, abort };
+}
+
+async function open(sim: SimHandle, coalesceMs: number) {
+  await sim.configure({ min_tokens: TOKENS });
+  return watched(sim, { maxTokens: TOKENS, coalesceMs });
 }
 
 async function readAll(reader: WatchedReader): Promise<{ text: string; reads: number }> {
@@ -63,8 +72,8 @@ function contentOf(text: string): string {
 
 describe("coalesced backend reads", () => {
   it("delivers the same bytes as plain reads, in far fewer reads", async () => {
-    const plain = await open(newSim(), new AbortController(), 0);
-    const coalesced = await open(newSim(), new AbortController(), 4);
+    const plain = await open(newSim(), 0);
+    const coalesced = await open(newSim(), 4);
     const a = await readAll(plain.reader);
     const b = await readAll(coalesced.reader);
     // Same answer (temperature 0), every event whole and in order, usage included.
@@ -81,7 +90,7 @@ describe("coalesced backend reads", () => {
   it("stops the backend when cancelled after coalescing began", async () => {
     const sim = newSim();
     await sim.configure({ tokens_per_second: 400 });
-    const { reader, ends } = await open(sim, new AbortController(), 4);
+    const { reader, ends } = await open(sim, 4);
     for (let i = 0; i < 40; i++) expect((await reader.read()).done).toBe(false);
     reader.cancel("cancelled");
     expect(ends).toEqual(["cancelled"]);
@@ -94,19 +103,11 @@ describe("text(): the whole body, collected natively", () => {
   it("rejects when the backend goes silent past the idle limit", async () => {
     const sim = newSim();
     await sim.configure({ tokens_per_second: 2 });
-    const abort = new AbortController();
-    const res = await fetch(`${sim.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "GAIR/LIMO", messages: [{ role: "user", content: "Hi" }], max_tokens: 20, stream: true }),
-      signal: abort.signal,
-    });
-    const ends: StreamEnd[] = [];
-    const watched = watchReads(res.body!, { firstByteMs: 5_000, idleMs: 200, abort: () => abort.abort(), onEnd: (e) => ends.push(e) });
+    const { reader, timedOut, ends } = await watched(sim, { maxTokens: 20, idleMs: 200 });
     const started = Date.now();
-    await expect(watched.reader.text()).rejects.toThrow(/timed out/);
+    await expect(reader.text()).rejects.toThrow(/timed out/);
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(watched.timedOut()).toBe(true);
+    expect(timedOut()).toBe(true);
     expect(ends).toEqual(["timeout"]);
     expect((await sim.waitForIdle()).aborted_total).toBe(1);
   });
@@ -114,19 +115,12 @@ describe("text(): the whole body, collected natively", () => {
   it("rejects, and stops the backend, when the caller aborts", async () => {
     const sim = newSim();
     await sim.configure({ tokens_per_second: 20 });
-    const abort = new AbortController();
-    const res = await fetch(`${sim.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "GAIR/LIMO", messages: [{ role: "user", content: "Hi" }], max_tokens: 200, stream: true }),
-      signal: abort.signal,
-    });
-    const watched = watchReads(res.body!, { firstByteMs: 5_000, idleMs: 5_000, abort: () => abort.abort(), onEnd: () => {} });
-    const text = watched.reader.text();
+    const { reader, abort } = await watched(sim, { maxTokens: 200 });
+    const text = reader.text();
     await pollUntil(() => sim.stats(), (s) => s.tokens_generated_total > 3);
     abort.abort();
     await expect(text).rejects.toThrow();
-    expect(watched.reader.firstByteAt()).not.toBeNull();
+    expect(reader.firstByteAt()).not.toBeNull();
     expect((await sim.waitForIdle()).aborted_total).toBe(1);
   });
 });
