@@ -145,6 +145,7 @@ export class AccountDO extends DurableObject<Env> {
     // A request still holding its reservation has no ledger entry yet (settling or expiring removes both at once).
     if (!this.#admission.inFlight.has(request.requestId) && this.#usage.hasLedgerEntry(request.requestId)) return;
     if (request.idempotency) this.#usage.finishIdempotency(request.idempotency.key, request.requestId, request.idempotency.response);
+    const monthUsedBefore = this.#admission.monthUsed;
     const reservation = settle(
       this.#admission,
       this.#limits(),
@@ -154,7 +155,8 @@ export class AccountDO extends DurableObject<Env> {
       request.mode,
     );
     this.#usage.deleteReservation(request.requestId);
-    this.#usage.writeAdmission(this.#admission);
+    // The stored state changes only with a token bucket (the refund) or a month counter that moved (live keys).
+    if (this.#admission.tokens || this.#admission.monthUsed !== monthUsedBefore) this.#usage.writeAdmission(this.#admission);
     this.#usage.appendLedger({
       request_id: request.requestId,
       key_id: request.keyId,

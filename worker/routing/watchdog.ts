@@ -139,8 +139,9 @@ export function watchReads(
         cancel: (reason?: unknown) => byob.cancel(reason),
       };
       let collecting = true;
+      let pause: ReturnType<typeof setTimeout> | undefined;
       const watching = (async () => {
-        while (collecting && !(await watched.read()).done) await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
+        while (collecting && !(await watched.read()).done) await new Promise((resolve) => (pause = setTimeout(resolve, WATCH_INTERVAL_MS)));
       })();
       watching.catch(() => {});
       try {
@@ -156,6 +157,7 @@ export function watchReads(
         throw err;
       } finally {
         collecting = false;
+        if (pause !== undefined) clearTimeout(pause);
       }
     },
     firstByteAt: () => firstByteAt,
