@@ -1,5 +1,8 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SSE_DONE } from "../../shared/sse";
+import { generationObject, parseGenerationId } from "../../worker/durable-objects/generation-do";
+import { BATCH_MAX_EVENTS, GenerationStorage } from "../../worker/durable-objects/generation-storage";
 import { limitedAccount, type LimitedAccount } from "../helpers/limits";
 import { readEvents } from "../helpers/sse";
 import { generationsClient } from "./client";
@@ -19,6 +22,21 @@ async function resume(acct: LimitedAccount, id: string, lastEventId?: number): P
 }
 
 describe("resumable streams", () => {
+  it("stores every event of a finished run, in order, for replays after the object restarts", async () => {
+    const acct = await limitedAccount();
+    // Past one stored batch (BATCH_MAX_EVENTS), so the batches must join up.
+    await acct.sim.configure({ min_tokens: BATCH_MAX_EVENTS + 100 });
+    const res = await acct.chat({ ...ASK, max_tokens: BATCH_MAX_EVENTS + 100, stream_options: { include_usage: true } });
+    expect(res.status).toBe(200);
+    const id = res.headers.get("x-generation-id")!;
+    const events = await framed(res);
+    const { name, run } = parseGenerationId(id)!;
+    const stored = await runInDurableObject(generationObject(env, name), (_, state) => new GenerationStorage(state.storage.sql).events(run));
+    // What a replay after a restart would serve: the same events, ids being their positions.
+    expect(stored.map((event, i) => `id: ${i + 1}\n${event}`)).toEqual(events);
+    await acct.settledLedger(1);
+  });
+
   it("numbers every event and names the generation", async () => {
     const acct = await limitedAccount();
     const res = await acct.chat({ ...ASK, max_tokens: 10, stream_options: { include_usage: true } });

@@ -53,8 +53,8 @@ export class GenerationDO extends DurableObject<Env> {
   readonly #storage: GenerationStorage;
   #run: Run | null = null;
   #name = "";
-  /** Events not yet written: the first's position and the events. */
-  #pending: { first: number; events: string[]; bytes: number } | null = null;
+  /** Events not yet written: the first one's position (the rest follow it in `run.events`) and their size. */
+  #pending: { first: number; bytes: number } | null = null;
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -273,12 +273,12 @@ export class GenerationDO extends DurableObject<Env> {
           const kind = classifyEvent(event);
           switch (kind.kind) {
             case "chunk":
-              this.#append(run, event, event.includes(':""') ? 0 : 1);
+              this.#append(run, event, event.includes(':""') ? 0 : 1, false);
               break;
             case "usage":
               run.usageIndex = run.events.length;
               run.meta.usage = kind.usage;
-              this.#append(run, event, 0);
+              this.#append(run, event, 0, false);
               break;
             case "done":
               reader.cancel("done");
@@ -290,6 +290,8 @@ export class GenerationDO extends DurableObject<Env> {
               break;
           }
         }
+        // Readers wake once for everything this read brought.
+        run.wake();
       }
     } catch (err) {
       if (!run.ended) this.#fail(run, `backend stream broke: ${String(err)}`);
@@ -299,12 +301,12 @@ export class GenerationDO extends DurableObject<Env> {
     }
   }
 
-  #append(run: Run, event: string, tokens: number): void {
-    run.append(event, tokens);
-    const pending = (this.#pending ??= { first: run.events.length - 1, events: [], bytes: 0 });
-    pending.events.push(event);
+  /** Adds an event to the run and to the next stored batch; `wake: false` leaves waking the readers to the caller. */
+  #append(run: Run, event: string, tokens: number, wake = true): void {
+    run.append(event, tokens, wake);
+    const pending = (this.#pending ??= { first: run.events.length - 1, bytes: 0 });
     pending.bytes += event.length;
-    if (pending.events.length >= BATCH_MAX_EVENTS || pending.bytes >= BATCH_MAX_BYTES) this.#flush(run);
+    if (run.events.length - pending.first >= BATCH_MAX_EVENTS || pending.bytes >= BATCH_MAX_BYTES) this.#flush(run);
     else this.#flushTimer ??= setTimeout(() => this.#flush(run), BATCH_FLUSH_DELAY_MS);
   }
 
@@ -313,8 +315,8 @@ export class GenerationDO extends DurableObject<Env> {
     this.#flushTimer = null;
     const pending = this.#pending;
     this.#pending = null;
-    if (!pending || pending.events.length === 0 || this.#run !== run) return;
-    this.#storage.appendBatch(run.meta.run, pending.first, pending.events);
+    if (!pending || pending.first >= run.events.length || this.#run !== run) return;
+    this.#storage.appendBatch(run.meta.run, pending.first, run.events.slice(pending.first));
   }
 
   #fail(run: Run, reason: string): void {

@@ -116,11 +116,16 @@ export class Run {
     return this.tokensAt.at(-1) ?? 0;
   }
 
-  /** Adds an event as the backend sent it; returns whether it carried a token. */
-  append(event: string, tokens: number): void {
+  /** Adds an event as the backend sent it, with the content tokens it carried; `wake: false` leaves `wake()` to the caller. */
+  append(event: string, tokens: number, wake = true): void {
     this.events.push(event);
     this.tokensAt.push(this.produced + tokens);
     if (tokens > 0) this.firstTokenAt ??= Date.now();
+    if (wake) this.#wake();
+  }
+
+  /** Wakes every reader waiting for events (after appends that did not). */
+  wake(): void {
     this.#wake();
   }
 
