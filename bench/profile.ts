@@ -8,15 +8,13 @@
  *
  *   node --import tsx bench/profile.ts [scenario id] [requests] [--out profile.cpuprofile]
  */
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { SCENARIOS, LONGEST_ANSWER } from "./scenarios";
-import { buildWorker, firstJsonLine, ROOT, startWorker, stopChild } from "./workers";
+import { SCENARIOS } from "./scenarios";
+import { BENCH_API_KEY, buildWorker, gatewayBindings, ROOT, startSim, startWorker } from "./workers";
 
-const API_KEY = "limo_dev_bench_key_not_a_secret";
 const INSPECTOR_PORT = 9329;
 
 interface ProfileNode {
@@ -62,27 +60,16 @@ async function main(): Promise<void> {
   const scenario = SCENARIOS.find((s) => s.id === (args[0] ?? "stream"))!;
   const amount = Number(args[1] ?? (scenario.stream ? 40 : 3000));
   const work = mkdtempSync(join(tmpdir(), "limo-profile-"));
-  const sim = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "sim-host.ts")], {
-    cwd: ROOT,
-    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER) },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  const { url: simUrl } = await firstJsonLine<{ url: string }>(sim, "simulator");
+  const sim = await startSim();
   const configPath = process.env.PROFILE_CONFIG ?? join(ROOT, "wrangler.toml");
   const bundle = await buildWorker(configPath, join(work, "gateway"));
-  const backends = JSON.stringify([{ name: "sim", url: simUrl, models: ["GAIR/LIMO"], weight: 1, kind: "simulator" }]);
   process.env.BENCH_INSPECTOR_PORT = String(INSPECTOR_PORT);
   const gateway = await startWorker(
-    {
-      configPath,
-      scriptPath: bundle.scriptPath,
-      bindings: { ENVIRONMENT: "development", DEV_API_KEY: API_KEY, BACKENDS: backends, ADMIN_TOKEN: "x" },
-      probe: SCENARIOS[0]!.request(API_KEY),
-    },
+    { configPath, scriptPath: bundle.scriptPath, bindings: gatewayBindings(sim.url), probe: SCENARIOS[0]!.request(BENCH_API_KEY) },
     join(work, "spec.json"),
   );
   try {
-    const request = scenario.request(API_KEY);
+    const request = scenario.request(BENCH_API_KEY);
     const load = (n: number) =>
       autocannon({
         url: gateway.url + request.path,
@@ -92,7 +79,7 @@ async function main(): Promise<void> {
         connections: scenario.concurrency,
         amount: n,
       });
-    await load(Math.ceil(amount / 4)); // warm-up
+    await load(Math.max(scenario.concurrency, Math.ceil(amount / 4))); // warm-up
     const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as { title: string; webSocketDebuggerUrl: string }[];
     const target = targets.find((t) => t.title.includes("bench")) ?? targets[0]!;
     const session = await cdp(target.webSocketDebuggerUrl.replace("localhost", "127.0.0.1"));
@@ -107,7 +94,8 @@ async function main(): Promise<void> {
     summarize(profile, scenario.stream ? amount * (scenario.tokens + 4) : amount, scenario.stream ? "event" : "request");
   } finally {
     await gateway.stop();
-    await stopChild(sim);
+    await sim.stop();
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -8,7 +8,6 @@
  * round; the figures are medians over the rounds. Writes FILE (JSON) and
  * FILE.md (the table), and prints the table. See bench/README.md.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -32,21 +31,19 @@ import {
 import { FULL, LONGEST_ANSWER, QUICK, SCENARIOS, phaseCount, type Effort, type Scenario } from "./scenarios";
 import { median, percentile, round } from "./stats";
 import {
+  BENCH_ADMIN_TOKEN,
+  BENCH_API_KEY,
   buildWorker,
-  firstJsonLine,
+  gatewayBindings,
+  startSim,
   ROOT,
   startWorker,
-  stopChild,
   timeColdStarts,
   writePassthroughConfig,
   type Bundle,
   type RunningWorker,
 } from "./workers";
 
-/** The key the gateway is called with; DEV_API_KEY seeds the development account with it. */
-const BENCH_API_KEY = "limo_dev_bench_key_not_a_secret";
-/** The gateway's ADMIN_TOKEN, for making the admission rows' accounts and keys. */
-const BENCH_ADMIN_TOKEN = "bench_admin_token_not_a_secret";
 const GATEWAY_CONFIG = join(ROOT, "wrangler.toml");
 const DEFAULT_OUT = join(ROOT, "bench", "results", "latest.json");
 
@@ -212,17 +209,6 @@ async function primeCache(ctx: Context): Promise<Record<string, string[]>> {
   return verdicts;
 }
 
-async function startSim(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "sim-host.ts")], {
-    cwd: ROOT,
-    // Every answer runs to its max_tokens (the simulator's min_tokens knob; max_tokens still cuts it).
-    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER) },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  const { url } = await firstJsonLine<{ url: string }>(child, "simulator");
-  return { url, pid: child.pid!, stop: () => stopChild(child) };
-}
-
 type WorkerName = "floor" | "gateway";
 
 /** Builds both Workers and starts each in its own workerd, one after the other so their cold starts do not overlap. */
@@ -243,13 +229,9 @@ async function startWorkers(
     floor: await buildWorker(configs.floor, join(work, "floor")),
     gateway: await buildWorker(configs.gateway, join(work, "gateway")),
   };
-  // The dev key is a test-mode key, which only ever reaches backends of kind "simulator"
-  // (without one, the gateway would answer from its built-in simulator instead).
-  const simulator = { name: "sim", url: simUrl, models: ["GAIR/LIMO", "GAIR/LIMO-v2"], weight: 1, kind: "simulator" };
-  const backends = JSON.stringify([simulator]);
   const bindings: Record<WorkerName, Record<string, string>> = {
     floor: { UPSTREAM: simUrl },
-    gateway: { ENVIRONMENT: "development", DEV_API_KEY: BENCH_API_KEY, BACKENDS: backends, ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
+    gateway: gatewayBindings(simUrl),
   };
   const specs = Object.fromEntries(
     (["floor", "gateway"] as const).map((name) => [

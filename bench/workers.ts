@@ -11,9 +11,38 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { unstable_readConfig } from "wrangler";
+import { LONGEST_ANSWER } from "./scenarios";
 import type { HostReady, HostSpec, HostTimed, StartupSample } from "./worker-host";
 
 export const ROOT = join(import.meta.dirname, "..");
+
+/** The key the gateway is called with; DEV_API_KEY seeds the development account with it. */
+export const BENCH_API_KEY = "limo_dev_bench_key_not_a_secret";
+/** The gateway's ADMIN_TOKEN, for making the admission rows' accounts and keys. */
+export const BENCH_ADMIN_TOKEN = "bench_admin_token_not_a_secret";
+
+/** Starts bench/sim-host.ts in a process of its own: every answer runs to its max_tokens. */
+export async function startSim(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "sim-host.ts")], {
+    cwd: ROOT,
+    // Every answer runs to its max_tokens (the simulator's min_tokens knob; max_tokens still cuts it).
+    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER) },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const { url } = await firstJsonLine<{ url: string }>(child, "simulator");
+  return { url, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/**
+ * The gateway's vars and secrets over its config's: development mode, the
+ * bench keys, and the simulator as its one backend. The dev key is a
+ * test-mode key, which only ever reaches backends of kind "simulator"
+ * (without one, the gateway would answer from its built-in simulator instead).
+ */
+export function gatewayBindings(simUrl: string): Record<string, string> {
+  const simulator = { name: "sim", url: simUrl, models: ["GAIR/LIMO", "GAIR/LIMO-v2"], weight: 1, kind: "simulator" };
+  return { ENVIRONMENT: "development", DEV_API_KEY: BENCH_API_KEY, BACKENDS: JSON.stringify([simulator]), ADMIN_TOKEN: BENCH_ADMIN_TOKEN };
+}
 /** wrangler's CLI, run with this Node (its package exports do not include the bin). */
 const WRANGLER_BIN = join(dirname(createRequire(import.meta.url).resolve("wrangler/package.json")), "bin", "wrangler.js");
 /** Longest a build or a host's cold starts may take, in milliseconds. */
