@@ -89,7 +89,7 @@ export class Run {
   set connections(n: number) {
     const woke = this.#connections === 0 && n > 0;
     this.#connections = n;
-    if (woke) this.#wake();
+    if (woke) this.wake();
   }
 
   /**
@@ -105,7 +105,7 @@ export class Run {
   setWaiting(waiting: boolean): void {
     this.waiting = waiting;
     if (waiting) this.#markWaitingStarted();
-    this.#wake();
+    this.wake();
   }
 
   get ended(): boolean {
@@ -121,13 +121,10 @@ export class Run {
     this.events.push(event);
     this.tokensAt.push(this.produced + tokens);
     if (tokens > 0) this.firstTokenAt ??= Date.now();
-    if (wake) this.#wake();
+    if (wake) this.wake();
   }
 
-  /** Wakes every reader waiting for events (after appends that did not). */
-  wake(): void {
-    this.#wake();
-  }
+
 
   /** Marks the run ended (its last event already appended). */
   end(status: GenerationStatus, error: RunMeta["error"] = null, now = Date.now()): void {
@@ -136,7 +133,7 @@ export class Run {
     this.meta.error = error;
     this.meta.completedAt = now;
     this.meta.expiresAt = now + this.meta.retainMs;
-    this.#wake();
+    this.wake();
   }
 
   /** The whole answer (chat.completion or text_completion) once completed; assembled once. */
@@ -158,7 +155,8 @@ export class Run {
     return (this.tokensAt[to - 1] ?? 0) - (from > 0 ? (this.tokensAt[from - 1] ?? 0) : 0);
   }
 
-  #wake(): void {
+  /** Wakes every reader waiting for events (appends, the end and the waiting state do it themselves). */
+  wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();

@@ -89,6 +89,7 @@ export function watchReads(
   /** When the pending read began (null while none is pending). */
   let readStartedAt: number | null = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeoutError = () => new StreamTimeoutError(first ? "no first token" : "silent too long");
   const end = (how: StreamEnd) => {
     if (ended) return;
     ended = true;
@@ -105,7 +106,7 @@ export function watchReads(
       timedOut = true;
       end("timeout");
       options.abort();
-      source?.cancel(new StreamTimeoutError(first ? "no first token" : "silent too long")).catch(() => {});
+      source?.cancel(timeoutError()).catch(() => {});
     }, ms);
   };
   arm(options.firstByteMs);
@@ -121,7 +122,7 @@ export function watchReads(
         throw err;
       }
       readStartedAt = null;
-      if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
+      if (timedOut) throw timeoutError();
       if (result.done) end("done");
       else if (first) {
         // From now on the silence limit applies: swap the first-byte timer for it (once).
@@ -154,7 +155,7 @@ export function watchReads(
         // The body is gone; the watch branch goes with it (left alone after a whole body: cancelling
         // a branch that holds buffered chunks costs more than letting it go).
         byob.cancel().catch(() => {});
-        if (timedOut) throw new StreamTimeoutError(first ? "no first token" : "silent too long");
+        if (timedOut) throw timeoutError();
         end("broken");
         throw err;
       } finally {
