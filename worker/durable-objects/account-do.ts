@@ -308,7 +308,7 @@ export class AccountDO extends DurableObject<Env> {
       const batch = this.#usage.unrolled(ROLLUP_BATCH_SIZE);
       if (batch.length === 0) return;
       await writeUsageRecords(this.env.DB, batch.map((b) => ({ ...b.entry, account_id: accountId })));
-      this.#usage.markRolled(batch.map((b) => b.seq));
+      this.#usage.markRolledThrough(batch.at(-1)!.seq);
     }
   }
 

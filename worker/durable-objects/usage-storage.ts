@@ -150,9 +150,8 @@ export class UsageStorage {
   }
 
   /** Marks a batch from `unrolled` as in D1: it is every unrolled entry up to its last sequence number. */
-  markRolled(seqs: readonly number[]): void {
-    if (seqs.length === 0) return;
-    this.#sql.exec("UPDATE ledger SET rolled_up = 1 WHERE rolled_up = 0 AND seq <= ?", Math.max(...seqs));
+  markRolledThrough(lastSeq: number): void {
+    this.#sql.exec("UPDATE ledger SET rolled_up = 1 WHERE rolled_up = 0 AND seq <= ?", lastSeq);
   }
 
   /** Drops entries already in D1 and older than `before` (D1 keeps them). */
