@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   applyMutations,
   fieldValue,
+  hostileSegment,
   hostileString,
   mutationArbitrary,
   numberToken,
@@ -54,16 +55,7 @@ function id(real: string, prefix: string): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 3, arbitrary: fc.constant(real) },
     { weight: 1, arbitrary: fc.constant(`${prefix}0000000000000000`) },
-    {
-      weight: 3,
-      arbitrary: hostileString.map((s) => {
-        try {
-          return encodeURIComponent(s);
-        } catch {
-          return "%ED%A0%80";
-        }
-      }),
-    },
+    { weight: 3, arbitrary: hostileSegment },
   );
 }
 

@@ -269,6 +269,18 @@ export const pathSegment: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("a".repeat(2_048), "%41".repeat(2_000), "x".repeat(65_536)) },
 );
 
+/**
+ * A hostile string as one path segment: percent-encoded, or, where it holds a
+ * lone surrogate (encodeURIComponent throws), the encoding of one: invalid UTF-8.
+ */
+export const hostileSegment: fc.Arbitrary<string> = hostileString.map((s) => {
+  try {
+    return encodeURIComponent(s);
+  } catch {
+    return "%ED%A0%80";
+  }
+});
+
 /** encodeURIComponent that tolerates lone surrogates (it throws on them). */
 function encodeURIComponentLoose(s: string): string {
   try {
