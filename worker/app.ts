@@ -12,17 +12,17 @@ import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
 import type { App, HonoEnv } from "./env";
-import { ApiError, errorResponse, handleError } from "./errors";
-import { bearerAuth } from "./middleware/bearer-auth";
-import { requestId } from "./middleware/request-id";
-import { registerAdminRoutes } from "./routes/admin";
-import { registerGenerationRoutes } from "./routes/generation-routes";
-import { registerGenerationsRoutes } from "./routes/generations-routes";
-import { registerModelRoutes } from "./routes/model-routes";
-import { registerOpenApi, validationHook } from "./routes/openapi";
-import { registerUsageRoutes } from "./routes/usage-routes";
-import { AccountKeyAuthenticator } from "./services/auth";
-import { loadDeployment } from "./services/catalogue";
+import { ApiError, errorResponse, handleError } from "./core/errors";
+import { bearerAuth } from "./http/middleware/bearer-auth";
+import { requestId } from "./http/middleware/request-id";
+import { registerAdminRoutes } from "./http/admin/admin-routes";
+import { registerGenerationRoutes } from "./http/completions-routes";
+import { registerGenerationsRoutes } from "./http/generations-routes";
+import { registerModelRoutes } from "./http/models-routes";
+import { registerOpenApi, validationHook } from "./http/openapi/openapi-routes";
+import { registerUsageRoutes } from "./http/usage-routes";
+import { AccountKeyAuthenticator } from "./accounts/auth-service";
+import { loadDeployment } from "./routing/catalogue";
 
 const RATE_LIMIT_HEADERS = ["requests", "tokens"].flatMap((unit) =>
   ["limit", "remaining", "reset"].map((what) => `x-ratelimit-${what}-${unit}`),

@@ -4,10 +4,10 @@
  * middleware shares.
  */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AccountDO } from "./durable-objects/account-do";
+import type { AccountDO } from "./accounts/account-do";
 import type { BackendPoolDO } from "./routing/backend-pool-do";
-import type { GenerationDO } from "./durable-objects/generation-do";
-import type { Credential, Principal } from "./services/auth";
+import type { GenerationDO } from "./generations/generation-do";
+import type { Credential, Principal } from "./accounts/auth-service";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
 export interface Env {

@@ -8,7 +8,7 @@ import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../worker/env";
 import { backendPool } from "../../worker/routing/backend-pool-do";
-import type { LedgerEntry } from "../../worker/durable-objects/usage-storage";
+import type { LedgerEntry } from "../../worker/accounts/ledger/ledger-storage";
 import { accountStub, adminApi, type AdminApi } from "../helpers/admin";
 import { newSim, pollUntil, type SimHandle } from "../helpers/sim";
 

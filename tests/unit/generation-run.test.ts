@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Run, type RunMeta } from "../../worker/durable-objects/generation-run";
+import { Run, type RunMeta } from "../../worker/generations/generation-run";
 
 const meta = (): RunMeta => ({
   run: 1, status: "in_progress", model: "limo", endpoint: "chat", background: false, cacheable: false, backend: "b",

@@ -13,9 +13,9 @@
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
-import { log } from "../log";
-import { backendHeaders, joinUrl } from "../services/backend-client";
-import { loadDeployment } from "../services/catalogue";
+import { log } from "../core/log";
+import { backendHeaders, joinUrl } from "./backend-client";
+import { loadDeployment } from "./catalogue";
 import { backendPool } from "./backend-pool-do";
 import type { HealthSnapshot } from "./choose";
 

@@ -35,10 +35,10 @@
 import type { BackendConfig } from "../../shared/backends";
 import type { CatalogueModel } from "../../shared/constants";
 import type { Env } from "../env";
-import { ApiError, ClientGoneError } from "../errors";
-import { log } from "../log";
-import { BackendCallError, openBackendStream, type BackendSecrets } from "../services/backend-client";
-import { EMBEDDED_SIMULATOR, candidateBackends, type Deployment } from "../services/catalogue";
+import { ApiError, ClientGoneError } from "../core/errors";
+import { log } from "../core/log";
+import { BackendCallError, openBackendStream, type BackendSecrets } from "./backend-client";
+import { EMBEDDED_SIMULATOR, candidateBackends, type Deployment } from "./catalogue";
 import { backendPool, type LeaseResult, type Priority } from "./backend-pool-do";
 import {
   backoffMs,
