@@ -1,9 +1,9 @@
 import { env } from "cloudflare:test";
 import { expect, it } from "vitest";
-import { backendPool } from "../../worker/routing/backend-pool-do";
+import { poolObject } from "../../worker/routing/pool-rpc";
 
 it("leases and releases a backend slot in one round trip each (measured, printed)", async () => {
-  const pool = backendPool(env);
+  const pool = poolObject(env);
   const candidates = [{ key: "http://cost.invalid", name: "cost", weight: 1, maxInFlight: 8 }];
   const n = 200;
   const started = performance.now();

@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { backendPool } from "../../worker/routing/backend-pool-do";
+import { poolObject } from "../../worker/routing/pool-rpc";
 import { VIEW_TTL_MS } from "../../worker/routing/pool-view";
 import { pollUntil } from "../helpers/sim";
 import { fleet } from "./setup";
@@ -14,7 +14,7 @@ type BackendsView = { data: { name: string; in_flight: number; breaker: { state:
 
 describe("routing without the pool's round trip", () => {
   it("leases nothing at the pool for an uncapped backend, and a slot for a capped one", async () => {
-    const pool = backendPool(env);
+    const pool = poolObject(env);
     for (const maxInFlight of [undefined, 2]) {
       const f = await fleet({ backends: 1, maxInFlight });
       await f.sims[0]!.configure({ tokens_per_second: 40 });

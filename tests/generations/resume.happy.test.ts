@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SSE_DONE } from "../../shared/sse";
-import { generationObject, parseGenerationId } from "../../worker/generations/generation-do";
+import { generationObject, parseGenerationId } from "../../worker/generations/generation-rpc";
 import { BATCH_MAX_EVENTS, GenerationStorage } from "../../worker/generations/generation-storage";
 import { limitedAccount, type LimitedAccount } from "../helpers/limits";
 import { readEvents } from "../helpers/sse";

@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Account, CreatedApiKey, CreateKeyRequest } from "../../shared/admin";
 import type { Env } from "../../worker/env";
-import { accountObject } from "../../worker/accounts/account-do";
+import { accountObject } from "../../worker/accounts/account-rpc";
 import { api, type Api } from "./api";
 
 /** The admin token these tests configure; never a real deployment's. */

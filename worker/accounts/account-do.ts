@@ -9,18 +9,19 @@
  * to D1 from an alarm, never on the hot path.
  */
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
-import { log } from "../core/log";
-import { getAccountRow, toAccountState } from "./accounts-db";
-import { flushLastUsed, listKeyRowsOfAccount, toKeyState } from "./keys/keys-db";
 import { effectiveLimits } from "../../shared/plans";
 import { costMicroUsd } from "../../shared/usage";
-import { admit, currentSnapshot, expire, nextExpiry, settle, type AdmissionState, type EffectiveLimits, type RateLimitSnapshot } from "./limits/admission";
-import { ROLLUP_BATCH_SIZE, writeUsageRecords } from "./ledger/usage-db";
+import { log } from "../core/log";
+import type { Env } from "../env";
+import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, SettleRequest } from "./account-rpc";
 import { decide, earliest, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "./account-state";
 import { AccountStorage } from "./account-storage";
-import type { AdmitRequest, AdmitResponse, SettleRequest } from "./account-rpc";
-import { UsageStorage, type LedgerEntry } from "./ledger/ledger-storage";
+import { getAccountRow, toAccountState } from "./accounts-db";
+import { flushLastUsed, listKeyRowsOfAccount, toKeyState } from "./keys/keys-db";
+import { LedgerStorage } from "./ledger/ledger-storage";
+import { ROLLUP_BATCH_SIZE, writeUsageRecords } from "./ledger/usage-db";
+import { admit, currentSnapshot, expire, nextExpiry, settle, type AdmissionState, type EffectiveLimits, type RateLimitSnapshot } from "./limits/admission";
+import { AdmissionStorage } from "./limits/admission-storage";
 
 /** Last use is recorded at most once per key per minute: one write, not one per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -54,9 +55,10 @@ export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const LOADED_META_KEY = "loaded_at";
 const ACCOUNT_META_KEY = "account_id";
 
-export class AccountDO extends DurableObject<Env> {
+export class AccountDO extends DurableObject<Env> implements AccountRpc {
   readonly #storage: AccountStorage;
-  readonly #usage: UsageStorage;
+  readonly #admissions: AdmissionStorage;
+  readonly #ledger: LedgerStorage;
   #admission!: AdmissionState;
   /** When the alarm is set for, as far as this object knows (null: none). */
   #alarmAt: number | null = null;
@@ -70,10 +72,11 @@ export class AccountDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#storage = new AccountStorage(ctx.storage.sql);
-    this.#usage = new UsageStorage(ctx.storage.sql);
+    this.#admissions = new AdmissionStorage(ctx.storage.sql);
+    this.#ledger = new LedgerStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#storage.migrate();
-      this.#admission = this.#usage.readAdmission(Date.now());
+      this.#admission = this.#admissions.readAdmission(Date.now());
       this.#alarmAt = await ctx.storage.getAlarm();
       if (this.#storage.getMeta(LOADED_META_KEY) !== null) this.#readStorage();
     });
@@ -101,7 +104,7 @@ export class AccountDO extends DurableObject<Env> {
     const { principal } = auth;
     if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
     if (request.idempotency) {
-      const seen = this.#usage.getIdempotency(request.idempotency.key);
+      const seen = this.#ledger.getIdempotency(request.idempotency.key);
       if (seen && request.now - seen.createdAt < IDEMPOTENCY_TTL_MS) {
         if (seen.fingerprint !== request.idempotency.fingerprint) return { ok: false, kind: "idempotency", reason: "mismatch" };
         if (seen.response === null) return { ok: false, kind: "idempotency", reason: "in_progress" };
@@ -123,14 +126,14 @@ export class AccountDO extends DurableObject<Env> {
     });
     // Only a granted request changes stored state; a refusal's bucket refill is recomputed from time.
     // Without per-minute limits there are no buckets to store (the month counter moves on settle).
-    if (result.ok && (this.#admission.requests || this.#admission.tokens)) this.#usage.writeAdmission(this.#admission);
+    if (result.ok && (this.#admission.requests || this.#admission.tokens)) this.#admissions.writeAdmission(this.#admission);
     if (!result.ok) {
       const { code, message, retryAfterMs, shouldRetry, snapshot } = result;
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
     }
-    this.#usage.insertReservation(result.reservation);
+    this.#admissions.insertReservation(result.reservation);
     if (request.idempotency) {
-      this.#usage.startIdempotency(request.idempotency.key, request.idempotency.fingerprint, request.requestId, request.now);
+      this.#ledger.startIdempotency(request.idempotency.key, request.idempotency.fingerprint, request.requestId, request.now);
     }
     this.#touch(key!, request.now);
     this.#scheduleAlarm(result.reservation.expiresAt);
@@ -143,8 +146,8 @@ export class AccountDO extends DurableObject<Env> {
    */
   async settle(request: SettleRequest): Promise<void> {
     // A request still holding its reservation has no ledger entry yet (settling or expiring removes both at once).
-    if (!this.#admission.inFlight.has(request.requestId) && this.#usage.hasLedgerEntry(request.requestId)) return;
-    if (request.idempotency) this.#usage.finishIdempotency(request.idempotency.key, request.requestId, request.idempotency.response);
+    if (!this.#admission.inFlight.has(request.requestId) && this.#ledger.hasLedgerEntry(request.requestId)) return;
+    if (request.idempotency) this.#ledger.finishIdempotency(request.idempotency.key, request.requestId, request.idempotency.response);
     const monthUsedBefore = this.#admission.monthUsed;
     const reservation = settle(
       this.#admission,
@@ -154,10 +157,10 @@ export class AccountDO extends DurableObject<Env> {
       request.now,
       request.mode,
     );
-    this.#usage.deleteReservation(request.requestId);
+    this.#admissions.deleteReservation(request.requestId);
     // The stored state changes only with a token bucket (the refund) or a month counter that moved (live keys).
-    if (this.#admission.tokens || this.#admission.monthUsed !== monthUsedBefore) this.#usage.writeAdmission(this.#admission);
-    this.#usage.appendLedger({
+    if (this.#admission.tokens || this.#admission.monthUsed !== monthUsedBefore) this.#admissions.writeAdmission(this.#admission);
+    this.#ledger.appendLedger({
       request_id: request.requestId,
       key_id: request.keyId,
       model: request.model,
@@ -187,7 +190,7 @@ export class AccountDO extends DurableObject<Env> {
 
   /** The ledger as this object holds it, newest first (reconciliation and tests). */
   async ledger(): Promise<LedgerEntry[]> {
-    return this.#usage.entries();
+    return this.#ledger.entries();
   }
 
   /** Requests admitted and not yet settled. */
@@ -251,9 +254,9 @@ export class AccountDO extends DurableObject<Env> {
       this.#rollupFailures++;
       log("warn", "usage roll-up to D1 failed; will retry", { accountId: this.#account?.id, error: String(err) });
     }
-    this.#usage.pruneRolled(now - LEDGER_RETENTION_MS);
-    this.#usage.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
-    const retry = this.#rollupFailures > 0 || this.#usage.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
+    this.#ledger.pruneRolled(now - LEDGER_RETENTION_MS);
+    this.#ledger.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
+    const retry = this.#rollupFailures > 0 || this.#ledger.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
     // A backlog (no failure) continues at once; a failure backs off.
     const retryDelay =
       this.#rollupFailures === 0 ? ROLLUP_DELAY_MS : Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** (this.#rollupFailures - 1));
@@ -274,9 +277,9 @@ export class AccountDO extends DurableObject<Env> {
   /** Settles expired reservations as fully used: the ledger says `timeout`. */
   #expireReservations(now: number): void {
     for (const r of expire(this.#admission, this.#limits(), now)) {
-      this.#usage.deleteReservation(r.requestId);
-      this.#usage.forgetUnfinishedIdempotency(r.requestId);
-      this.#usage.appendLedger({
+      this.#admissions.deleteReservation(r.requestId);
+      this.#ledger.forgetUnfinishedIdempotency(r.requestId);
+      this.#ledger.appendLedger({
         request_id: r.requestId,
         key_id: r.keyId,
         model: r.model,
@@ -293,7 +296,7 @@ export class AccountDO extends DurableObject<Env> {
       });
       log("warn", "reservation expired unsettled", { accountId: this.#account?.id, requestId: r.requestId });
     }
-    this.#usage.writeAdmission(this.#admission);
+    this.#admissions.writeAdmission(this.#admission);
   }
 
   /**
@@ -305,10 +308,10 @@ export class AccountDO extends DurableObject<Env> {
     const accountId = this.#account?.id ?? this.#storage.getMeta(ACCOUNT_META_KEY);
     if (!accountId) return;
     for (let i = 0; i < ROLLUP_MAX_BATCHES; i++) {
-      const batch = this.#usage.unrolled(ROLLUP_BATCH_SIZE);
+      const batch = this.#ledger.unrolled(ROLLUP_BATCH_SIZE);
       if (batch.length === 0) return;
       await writeUsageRecords(this.env.DB, batch.map((b) => ({ ...b.entry, account_id: accountId })));
-      this.#usage.markRolledThrough(batch.at(-1)!.seq);
+      this.#ledger.markRolledThrough(batch.at(-1)!.seq);
     }
   }
 
@@ -388,9 +391,4 @@ export class AccountDO extends DurableObject<Env> {
     this.#storage.recordLastUsed(key.hash, now);
     this.#scheduleAlarm(now + LAST_USED_FLUSH_DELAY_MS);
   }
-}
-
-/** The stub of an account's object. Ids come from the name, so no lookup is needed. */
-export function accountObject(env: Pick<Env, "ACCOUNTS">, accountId: string): DurableObjectStub<AccountDO> {
-  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
 }

@@ -6,7 +6,7 @@
  */
 import type { AccountStatus, KeyMode } from "../../shared/admin";
 import type { LimitOverrides } from "../../shared/plans";
-import type { Principal } from "./auth-service";
+import type { Principal } from "./principal";
 
 /** The account as the Durable Object holds it (a copy of its D1 row, minus the name). */
 export interface AccountState {

@@ -19,7 +19,7 @@ import {
 import { effectiveLimits, isKnownPlan, PLANS, type LimitOverrides } from "../../shared/plans";
 import type { Env } from "../env";
 import { ApiError } from "../core/errors";
-import { accountObject } from "./account-do";
+import { accountObject } from "./account-rpc";
 import {
   DEFAULT_PLAN,
   insertAccount,

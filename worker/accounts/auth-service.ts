@@ -6,43 +6,13 @@
  * Durable Object that the key's routing part names. D1 is never read here.
  */
 import { ApiError } from "../core/errors";
-import type { Env } from "../env";
 import { log } from "../core/log";
-import { accountObject, type AccountDO } from "./account-do";
+import type { Env } from "../env";
+import { accountObject, type AccountRpc } from "./account-rpc";
 import type { AuthorizeResult } from "./account-state";
 import { DEV_ACCOUNT_ID, seedDevAccount } from "./dev-account-service";
 import { hashApiKey, keyPrefix, parseApiKey } from "./keys/key-format";
-
-/** The authenticated caller of one request. */
-export interface Principal {
-  accountId: string;
-  keyId: string;
-  /**
-   * "test" keys (`limo_test_…`, and the development key) are never billed and
-   * must never reach a GPU: routing sends them to the simulator.
-   */
-  mode: "live" | "test";
-  /** Public model ids this key may use; null for every model. See assertModelAllowed. */
-  models: readonly string[] | null;
-}
-
-/** A presented key that passed the offline checks (format, checksum): who it claims to be. */
-export interface Credential {
-  accountId: string;
-  keyHash: string;
-  /** Stored-safe prefix, for seeding the dev key. */
-  prefix: string;
-  isDevKey: boolean;
-  /** The request's `Origin`, or null when it has none (not a browser). */
-  origin: string | null;
-}
-
-export interface Authenticator {
-  /** Offline checks only: a malformed or forged key is a 401 before any storage is touched. */
-  identify(secret: string, request: Request): Promise<Credential>;
-  /** Asks the account's object whether the key may be used now (401/403 if not). */
-  authorize(credential: Credential): Promise<Principal>;
-}
+import type { Authenticator, Credential, Principal } from "./principal";
 
 const encoder = new TextEncoder();
 
@@ -99,7 +69,7 @@ export class AccountKeyAuthenticator implements Authenticator {
 export async function withDevSeed<R extends { ok: boolean }>(
   env: AuthEnv,
   credential: Credential,
-  call: (account: DurableObjectStub<AccountDO>) => Promise<R>,
+  call: (account: DurableObjectStub<AccountRpc>) => Promise<R>,
 ): Promise<R> {
   const account = accountObject(env, credential.accountId);
   const result = await call(account);

@@ -5,7 +5,7 @@
  * with the key's hash, never the key: D1 first, then the account's object.
  */
 import type { Env } from "../env";
-import { accountObject } from "./account-do";
+import { accountObject } from "./account-rpc";
 
 export const DEV_ACCOUNT_ID = "acct_dev";
 export const DEV_KEY_ID = "key_dev";

@@ -1,14 +1,11 @@
 /**
  * @module errors
- * The Worker's error type and the one handler that puts every failure on the
- * wire in OpenAI's envelope. Internal reasons are logged, never sent.
+ * The Worker's error type: a code from shared/errors (which fixes its HTTP
+ * status and OpenAI type), a message safe to send, extra headers, and an
+ * internal reason that is logged, never sent. http/middleware/error-handler
+ * puts it on the wire.
  */
-import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { ERROR_CODES, errorBody, type ErrorCode } from "../../shared/errors";
-import { REQUEST_ID_HEADER } from "../../shared/constants";
-import type { HonoEnv } from "../env";
-import { log } from "./log";
+import { ERROR_CODES, type ErrorCode } from "../../shared/errors";
 
 /** An error meant for the client: a code, a safe message, and extra headers. */
 export class ApiError extends Error {
@@ -41,58 +38,5 @@ export class ClientGoneError extends Error {
   constructor() {
     super("client disconnected");
     this.name = "ClientGoneError";
-  }
-}
-
-/** Statuses Hono's own middleware may raise, mapped to our codes. */
-const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
-  400: "invalid_request",
-  404: "not_found",
-  405: "method_not_allowed",
-  413: "request_too_large",
-};
-
-/** The JSON response for an ApiError, with the request id. */
-export function errorResponse(err: ApiError, requestId: string | undefined): Response {
-  const headers = new Headers({ "content-type": "application/json", ...err.headers });
-  if (requestId) headers.set(REQUEST_ID_HEADER, requestId);
-  return new Response(JSON.stringify(errorBody(err.code, err.message, err.param)), {
-    status: err.status,
-    headers,
-  });
-}
-
-/** Hono `onError`: the single place that decides an error's wire shape. */
-export function handleError(err: Error, c: Context<HonoEnv>): Response {
-  const requestId = c.get("requestId");
-  if (err instanceof ApiError) {
-    if (err.status >= 500 || err.internal) {
-      log("error", "request failed", { requestId, code: err.code, internal: err.internal ?? err.message });
-    }
-    return errorResponse(err, requestId);
-  }
-  if (err instanceof ClientGoneError) {
-    // Nobody reads this answer; 499 marks it in logs and analytics, as nginx does.
-    log("info", "client disconnected before the answer", { requestId });
-    return new Response(null, { status: 499, headers: requestId ? { [REQUEST_ID_HEADER]: requestId } : {} });
-  }
-  if (err instanceof HTTPException && HTTP_STATUS_CODES[err.status]) {
-    const code = HTTP_STATUS_CODES[err.status]!;
-    return errorResponse(new ApiError(code, defaultMessage(code)), requestId);
-  }
-  log("error", "unhandled error", { requestId, error: String(err), stack: err.stack });
-  return errorResponse(new ApiError("internal_error", "The server had an error while processing your request."), requestId);
-}
-
-function defaultMessage(code: ErrorCode): string {
-  switch (code) {
-    case "request_too_large":
-      return "The request body is too large.";
-    case "method_not_allowed":
-      return "Method not allowed.";
-    case "not_found":
-      return "Not found.";
-    default:
-      return "Invalid request.";
   }
 }

@@ -1,54 +1,51 @@
 /**
- * @module generate
+ * @module direct-generation-service
  * The direct path: a non-streaming, uncacheable, foreground generation (every
- * other one is owned by a generation object, services/generations). Routes it
- * to a backend, assembles the JSON answer from the backend's stream, and tells
- * the meter exactly once how it ended (including when the backend failed
- * before the first token).
+ * other one is owned by a generation object: durable-generation-service).
+ * Routes it to a backend, assembles the JSON answer from the backend's
+ * stream, and settles its one usage record exactly once (ledger/settlement),
+ * including when the backend failed before the first token.
  */
 import type { BackendConfig } from "../../shared/backends";
-import type { Env } from "../env";
+import type { ChatCompletion, Completion } from "../../shared/openai";
+import type { UsageStatus } from "../../shared/usage";
+import { settleUsage } from "../accounts/account-rpc";
+import { givenTokens, settlement, type GenerationEnd } from "../accounts/ledger/settlement";
+import type { Principal } from "../accounts/principal";
 import { ApiError, ClientGoneError } from "../core/errors";
 import { log } from "../core/log";
-import type { ChatCompletion, Completion } from "../../shared/openai";
-import { assembleResponse } from "../streams/completion-assembler";
+import type { Env } from "../env";
+import { assembleResponse } from "../routing/assemble-response";
 import { backendError } from "../routing/backend-client";
 import { candidateBackends, type Deployment } from "../routing/catalogue";
-import { openRoutedStream, type RoutedStream } from "../routing/router";
-import type { Meter } from "../accounts/ledger/metering";
-import type { PreparedRequest } from "./prepare";
 import type { GenerationOutcome } from "../routing/generation-outcome";
+import { openRoutedStream, type RoutedStream } from "../routing/router";
+import type { PreparedRequest } from "./prepare";
 
-export interface GenerateContext {
+export interface DirectContext {
   env: Env;
   requestId: string;
   /** The backends to route among (worker/routing/router.ts chooses, retries, waits out cold starts). */
   deployment: Deployment;
-  mode: "live" | "test";
-  /** Keeps slot releases alive after the response. */
+  principal: Principal;
+  /** Keeps slot releases and the settlement alive after the response. */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Fires when the client disconnects (needs the enable_request_signal flag). */
   clientSignal: AbortSignal;
-  meter: Meter;
+  /** The request's Idempotency-Key, whose answer the settlement stores (or releases). */
+  idempotencyKey?: string;
   /** Extra response headers (rate limits). */
   headers: Record<string, string>;
 }
 
-export const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  // Tells nginx-style proxies not to buffer the stream.
-  "x-accel-buffering": "no",
-} as const;
-
-export async function generate(prepared: PreparedRequest, ctx: GenerateContext): Promise<Response> {
-  const { meter } = ctx;
+export async function generateDirect(prepared: PreparedRequest, ctx: DirectContext): Promise<Response> {
+  const startedAt = Date.now();
+  const settle = settleOnce(ctx, prepared, startedAt);
   // Billed to the backend that answered, or the last one tried (the first candidate if none was).
-  let backend: BackendConfig = candidateBackends(ctx.deployment, prepared.model, ctx.mode)[0]!;
+  let backend: BackendConfig = candidateBackends(ctx.deployment, prepared.model, ctx.principal.mode)[0]!;
   let routed: RoutedStream | undefined;
   const upstreamAbort = new AbortController();
   const signal = AbortSignal.any([ctx.clientSignal, upstreamAbort.signal]);
-  const startedAt = Date.now();
   const finish = (outcome: GenerationOutcome, body: ChatCompletion | Completion | null = null) => {
     const status = outcome.status === "backend_error" && routed?.timedOut() ? "timeout" : outcome.status;
     // A generation that ended well is in the usage ledger, field for field; the log carries what needs a look.
@@ -62,19 +59,28 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
       durationMs: Date.now() - startedAt,
       reason: outcome.reason,
     });
-    meter.finish({ status, backend: backend.name, outcome, body });
+    settle({
+      status,
+      usage: outcome.usage,
+      givenTokens: givenTokens(prepared.stream || status === "ok", outcome.contentTokens),
+      givenAll: status === "ok",
+      cached: false,
+      backend: backend.name,
+      firstTokenAt: outcome.firstTokenAt,
+      answer: () => body,
+    });
   };
   const failBeforeAnswer = (err: unknown) => {
-    const status =
+    const status: UsageStatus =
       err instanceof ClientGoneError ? "client_disconnected" : err instanceof ApiError && err.code === "backend_timeout" ? "timeout" : "backend_error";
-    meter.finish({ status, backend: backend.name, outcome: null });
+    settle({ status, usage: null, givenTokens: 0, givenAll: false, cached: false, backend: backend.name, firstTokenAt: null });
   };
 
   const opened = openRoutedStream({
     env: ctx.env,
     deployment: ctx.deployment,
     model: prepared.model,
-    mode: ctx.mode,
+    mode: ctx.principal.mode,
     path: prepared.path,
     body: prepared.backendBody,
     signal,
@@ -101,4 +107,26 @@ export async function generate(prepared: PreparedRequest, ctx: GenerateContext):
     });
   }
   throw backendError(backend, assembled.outcome.reason ?? "incomplete stream");
+}
+
+/** Settles the request's one record the first time it is called, keeping the request alive until it is written. */
+function settleOnce(ctx: DirectContext, prepared: PreparedRequest, startedAt: number): (end: GenerationEnd) => void {
+  let written!: () => void;
+  // Registered now, so the runtime keeps the request alive until the record is written.
+  ctx.waitUntil(new Promise<void>((resolve) => (written = resolve)));
+  let settled = false;
+  return (end) => {
+    if (settled) return;
+    settled = true;
+    const request = {
+      requestId: ctx.requestId,
+      keyId: ctx.principal.keyId,
+      mode: ctx.principal.mode,
+      model: prepared.model.id,
+      promptTokensEstimate: prepared.promptTokensEstimate,
+      idempotencyKey: ctx.idempotencyKey,
+      startedAt,
+    };
+    void settleUsage(ctx.env, ctx.principal.accountId, settlement(request, end, Date.now())).finally(written);
+  };
 }

@@ -1,42 +1,19 @@
 /**
- * @module generations
- * Durable generations on the Worker side: which admitted requests a
- * generation object owns, and turning its answer into the client's response.
- *
- * The choice: a request goes through a generation object when it streams
- * (every SSE response must be resumable: `x-generation-id` and `id:` on every
- * event), is cacheable (identical requests must meet in one object), or runs
- * in the background. A plain non-streaming, uncacheable request keeps the
- * direct path (services/generate): its JSON cannot be resumed, so a second
- * Durable Object round trip would buy it nothing.
+ * @module durable-generation-service
+ * Durable generations on the Worker side: hands an admitted request to its
+ * generation object (durable-plan decides which requests go there) and turns
+ * the object's answer into the client's response; reads, resumes and cancels
+ * a generation by its id for the account that asked for it.
  */
-import { DISCONNECT_GRACE_MS, type CacheVerdict } from "../../shared/generations";
-import { generationObject } from "./generation-do";
-import type { JsonOutcome, StartResult, WireError } from "./generation-rpc";
-import type { Env } from "../env";
+import type { CacheVerdict, GenerationObject } from "../../shared/generations";
+import type { Principal } from "../accounts/principal";
 import { ApiError, ClientGoneError } from "../core/errors";
-import type { Principal } from "../accounts/auth-service";
-import { cacheKey, cachePolicy, type CacheInputs, type CachePolicy } from "./cache-key";
-import { SSE_HEADERS } from "./direct-generation-service";
+import { SSE_HEADERS } from "../core/sse-headers";
+import type { Env } from "../env";
+import { cacheKey } from "./cache-key";
+import { graceMs, type DurablePlan } from "./durable-plan";
+import { fromWireError, generationObject, parseGenerationId, type JsonOutcome, type StartResult } from "./generation-rpc";
 import type { PreparedRequest } from "./prepare";
-
-export interface DurablePlan {
-  background: boolean;
-  cache: CachePolicy | null;
-}
-
-/** How a request is to be generated: null for the direct path. */
-export function durablePlan(
-  prepared: PreparedRequest,
-  request: CacheInputs & { background?: boolean | null },
-  cacheControl: string | undefined,
-  env: Pick<Env, "CACHE_TTL_SECONDS">,
-): DurablePlan | null {
-  const cache = cachePolicy(request, cacheControl, positiveInt(env.CACHE_TTL_SECONDS));
-  const background = request.background === true;
-  if (!prepared.stream && !background && !cache) return null;
-  return { background, cache };
-}
 
 export interface DurableRun {
   plan: DurablePlan;
@@ -105,31 +82,17 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
     if (result.kind === "stream") await result.stream.cancel().catch(() => {});
     throw new ClientGoneError();
   }
-  if (result.kind === "error") throw fromWire(result.error);
+  if (result.kind === "error") throw fromWireError(result.error);
   const headers = { ...run.headers, ...generationHeaders(result.id, result.cache) };
   if (result.kind === "accepted") return Response.json(result.generation, { status: 202, headers });
   if (prepared.stream) return new Response(result.stream, { headers: { ...SSE_HEADERS, ...headers } });
   const outcome = JSON.parse(await readAll(result.stream, run.clientSignal)) as JsonOutcome;
-  if (!outcome.ok) throw fromWire(outcome.error);
+  if (!outcome.ok) throw fromWireError(outcome.error);
   return Response.json(outcome.body, { headers });
 }
 
-export function generationHeaders(id: string, cache: CacheVerdict): Record<string, string> {
+function generationHeaders(id: string, cache: CacheVerdict): Record<string, string> {
   return { "x-generation-id": id, "x-cache": cache };
-}
-
-/** How long a foreground generation waits for a reconnect, in ms. */
-export function graceMs(env: Pick<Env, "GENERATION_GRACE_MS">): number {
-  return positiveInt(env.GENERATION_GRACE_MS) ?? DISCONNECT_GRACE_MS;
-}
-
-export function fromWire(error: WireError): ApiError {
-  return new ApiError(error.code, error.message, { param: error.param, headers: error.headers });
-}
-
-function positiveInt(text: string | undefined): number | undefined {
-  const n = text ? Number(text) : NaN;
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** 32 random hex characters: an uncached generation's object. */
@@ -157,4 +120,53 @@ async function readAll(stream: ReadableStream<Uint8Array>, signal: AbortSignal):
   }
   if (signal.aborted) throw new ClientGoneError();
   return text + decoder.decode();
+}
+
+/** A generation's id, read for `accountId`: to anyone but the account that asked for it, it does not exist. */
+function notFound(id: string): ApiError {
+  return new ApiError("not_found", `No generation with id '${id}' (it may have expired).`, { param: "id" });
+}
+
+function target(env: Pick<Env, "GENERATIONS">, id: string) {
+  const parsed = parseGenerationId(id);
+  if (!parsed) throw notFound(id);
+  return { object: generationObject(env, parsed.name), ...parsed };
+}
+
+/** `GET /v1/generations/{id}`: the status, and the answer once completed. */
+export async function getGeneration(env: Pick<Env, "GENERATIONS">, accountId: string, id: string): Promise<GenerationObject> {
+  const { object, name, run } = target(env, id);
+  const generation = (await object.describe(accountId, name, run)) as GenerationObject | null;
+  if (!generation) throw notFound(id);
+  return generation;
+}
+
+/** `GET /v1/generations/{id}/stream`: the events after the `Last-Event-ID` header's (absent: from the start), as SSE. */
+export async function streamGeneration(
+  env: Pick<Env, "GENERATIONS" | "GENERATION_GRACE_MS">,
+  accountId: string,
+  id: string,
+  lastEventIdHeader: string | undefined,
+): Promise<ReadableStream<Uint8Array>> {
+  const { object, name, run } = target(env, id);
+  const stream = await object.stream(accountId, name, run, lastEventId(lastEventIdHeader), graceMs(env));
+  if (!stream) throw notFound(id);
+  return stream;
+}
+
+/** `Last-Event-ID`: the id of the last event the client has (0 or absent: none). */
+function lastEventId(header: string | undefined): number {
+  if (header === undefined || header.trim() === "") return 0;
+  if (!/^\d{1,9}$/.test(header.trim())) {
+    throw new ApiError("invalid_value", "The Last-Event-ID header must be an event id from this stream.", { param: "Last-Event-ID" });
+  }
+  return Number(header.trim());
+}
+
+/** `POST /v1/generations/{id}/cancel`: stops a running generation and its GPU work. */
+export async function cancelGeneration(env: Pick<Env, "GENERATIONS">, accountId: string, id: string): Promise<GenerationObject> {
+  const { object, name, run } = target(env, id);
+  const generation = (await object.cancel(accountId, name, run)) as GenerationObject | null;
+  if (!generation) throw notFound(id);
+  return generation;
 }

@@ -8,40 +8,34 @@
  * is done with it.
  *
  * The object's name is the cache key for a cacheable request (so identical
- * requests meet in one object and coalesce), a random id otherwise. A
- * generation id is `gen_<name>_<run>`: a refresh (`no-cache`) starts run n+1
- * in the same object, and the old id stops resolving.
+ * requests meet in one object and coalesce), a random id otherwise; a
+ * generation id (generation-rpc) names a run of it.
  *
- * Billing (each admitted request ends in exactly one record):
- * - the request that caused the run pays normal prices: the backend's usage
- *   when it read the answer to its end; if it left, what the run produced
- *   until the grace period after its last connection ended (if nobody else
- *   is reading, the run is cancelled then, so that is all it produced);
- * - a request that joined a running generation (COALESCED) or replayed a
- *   finished one (HIT) is billed `cached: true` for what it was given;
- * - a background request is billed when the run ends.
+ * Who pays what (the record itself is built by accounts/ledger/settlement):
+ * the request that caused the run pays for what it was given: the backend's
+ * usage when it read the answer to its end; if it left, what the run produced
+ * until the grace period after its last connection ended (if nobody else is
+ * reading, the run is cancelled then, so that is all it produced). A request
+ * that joined a running generation (COALESCED) or replayed a finished one
+ * (HIT) is billed `cached: true` for what it was given; a background request
+ * when the run ends.
  */
 import { DurableObject } from "cloudflare:workers";
-import { GENERATION_RETENTION_SECONDS, type CacheVerdict, type GenerationObject } from "../../shared/generations";
-import { errorBody } from "../../shared/errors";
-import { SseSplitter, sseEvent } from "../../shared/sse";
-import type { UsageStatus } from "../../shared/usage";
-import type { Env } from "../env";
-import { ApiError } from "../core/errors";
+import type { CacheVerdict, GenerationObject } from "../../shared/generations";
+import { SseSplitter } from "../../shared/sse";
+import { settleUsage } from "../accounts/account-rpc";
+import { givenTokens, settlement, type GenerationEnd } from "../accounts/ledger/settlement";
 import { log } from "../core/log";
+import type { Env } from "../env";
+import { loadDeployment, resolveModel } from "../routing/catalogue";
+import { routingPolicy } from "../routing/policy";
 import { openRoutedStream } from "../routing/router";
 import type { WatchedReader } from "../routing/watchdog";
-import { settleUsage } from "../accounts/ledger/metering";
-import { routingPolicy } from "../routing/policy";
-import { loadDeployment, resolveModel } from "../routing/catalogue";
 import { BACKEND_FAILED_EVENT, classifyEvent } from "../streams/stream-events";
-import type { SettleRequest } from "../accounts/account-rpc";
-import type { RequestTicket, StartRequest, StartResult, WireError } from "./generation-rpc";
-import { CANCELLED_EVENT, Run, type RunMeta, type TicketState } from "./generation-run";
-import { BATCH_MAX_BYTES, BATCH_MAX_EVENTS, GenerationStorage } from "./generation-storage";
+import { generationId, toWireError, type GenerationRpc, type StartRequest, type StartResult, type WireError } from "./generation-rpc";
+import { CANCELLED_ERROR, CANCELLED_EVENT, errorEvent, newRunMeta, newTicket, Run, type RunMeta, type TicketState } from "./generation-run";
+import { BatchWriter, GenerationStorage } from "./generation-storage";
 
-/** Longest a batch of events waits in memory before it is written, in ms. */
-const BATCH_FLUSH_DELAY_MS = 250;
 /** While a run is going, the alarm fires this often, in ms: it keeps the object awake and is the grace check's backstop. */
 const HEARTBEAT_MS = 30_000;
 
@@ -49,13 +43,12 @@ const FAILED_EVENT = BACKEND_FAILED_EVENT.trimEnd();
 /** What `start` answers a request whose client left while the backend was being opened (nobody reads it). */
 const CLIENT_GONE: WireError = { code: "backend_error", message: "The client went away.", param: null, headers: {} };
 
-export class GenerationDO extends DurableObject<Env> {
+export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
   readonly #storage: GenerationStorage;
   #run: Run | null = null;
   #name = "";
-  /** Events not yet written: the first one's position (the rest follow it in `run.events`) and their size. */
-  #pending: { first: number; bytes: number } | null = null;
-  #flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Writes the current run's events in batches. */
+  #batches: BatchWriter | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,9 +57,7 @@ export class GenerationDO extends DurableObject<Env> {
       this.#storage.migrate();
       const meta = this.#storage.latest();
       if (!meta) return;
-      const run = new Run(meta);
-      run.events.push(...this.#storage.events(meta.run));
-      recount(run);
+      const run = Run.restore(meta, this.#storage.events(meta.run));
       // A run that was going when the object stopped cannot be picked up again: its backend call is gone.
       if (!run.ended) {
         run.end("failed", { code: "backend_error", message: "The generation was interrupted." });
@@ -96,15 +87,7 @@ export class GenerationDO extends DurableObject<Env> {
     if (becomesBackground) run.meta.background = true;
     if (joiningAccount || becomesBackground) this.#storage.putRun(run.meta);
     const id = generationId(request.name, run.meta.run);
-    const ticket: TicketState = {
-      info: request.ticket,
-      role: verdict === "MISS" ? "generated" : verdict === "HIT" ? "hit" : "coalesced",
-      attached: 1,
-      settled: false,
-      background: request.background,
-      position: 0,
-      pendingOpen: true,
-    };
+    const ticket = newTicket(request, verdict);
     // Counted as a reader while the backend is being opened: a client that leaves meanwhile calls `abandon`.
     run.tickets.set(request.ticket.requestId, ticket);
     run.connections++;
@@ -118,12 +101,12 @@ export class GenerationDO extends DurableObject<Env> {
     ticket.attached--;
     run.connections--;
     if (openError) {
-      this.#settle(run, ticket, "backend_error", 0, 0);
+      this.#settle(run, ticket, { status: "backend_error", givenTokens: 0 });
       return { kind: "error", error: openError };
     }
     if (request.background) {
       if (run.ended) this.#settleAtEnd(run, ticket);
-      return { kind: "accepted", id, cache: verdict, generation: this.#describe(run, id) };
+      return { kind: "accepted", id, cache: verdict, generation: run.describe(id) };
     }
     return { kind: "stream", id, cache: verdict, stream: this.#subscribe(run, ticket, request.graceMs) };
   }
@@ -142,7 +125,7 @@ export class GenerationDO extends DurableObject<Env> {
   /** The generation object, or null when it does not exist for this account. */
   async describe(accountId: string, name: string, runNo: number): Promise<GenerationObject | null> {
     const run = this.#visible(accountId, name, runNo);
-    return run ? this.#describe(run, generationId(name, runNo)) : null;
+    return run ? run.describe(generationId(name, runNo)) : null;
   }
 
   /**
@@ -174,8 +157,8 @@ export class GenerationDO extends DurableObject<Env> {
   async cancel(accountId: string, name: string, runNo: number): Promise<GenerationObject | null> {
     const run = this.#visible(accountId, name, runNo);
     if (!run) return null;
-    this.#stop(run, "cancelled");
-    return this.#describe(run, generationId(name, runNo));
+    this.#stop(run);
+    return run.describe(generationId(name, runNo));
   }
 
   /** Forgets an expired run; keeps a running one's object awake. */
@@ -185,6 +168,7 @@ export class GenerationDO extends DurableObject<Env> {
     const now = Date.now();
     if (run.ended && run.meta.expiresAt !== null && run.meta.expiresAt <= now && run.connections === 0) {
       this.#run = null;
+      this.#batches?.close();
       await this.ctx.storage.deleteAll();
       return;
     }
@@ -192,27 +176,12 @@ export class GenerationDO extends DurableObject<Env> {
   }
 
   #begin(request: StartRequest, now: number): Run {
-    const previous = this.#run;
-    const meta: RunMeta = {
-      run: (previous?.meta.run ?? 0) + 1,
-      status: "in_progress",
-      model: request.ticket.model,
-      endpoint: request.endpoint,
-      background: request.background,
-      cacheable: request.cache !== null,
-      backend: "none",
-      createdAt: now,
-      completedAt: null,
-      expiresAt: null,
-      retainMs: (request.cache?.ttlSeconds ?? 0) * 1000 || GENERATION_RETENTION_MS,
-      viewers: [request.ticket.accountId],
-      error: null,
-      usage: null,
-    };
+    const meta = newRunMeta(request, (this.#run?.meta.run ?? 0) + 1, now);
     const run = new Run(meta);
     run.keepAliveMs = routingPolicy({ ...this.env, ...request.routing.vars }).keepaliveIntervalMs;
     this.#run = run;
-    this.#pending = null;
+    this.#batches?.close();
+    this.#batches = new BatchWriter(this.#storage, run.meta.run, run.events);
     this.#storage.startRun(meta);
     run.opened = this.#open(run, request);
     this.#scheduleAlarm(run);
@@ -246,7 +215,7 @@ export class GenerationDO extends DurableObject<Env> {
     } catch (err) {
       const wire = toWireError(err);
       // Readers already attached (a streaming client held through a cold start) see the error as an event.
-      if (run.waiting) this.#append(run, sseEvent(JSON.stringify(errorBody(wire.code, wire.message, wire.param))).trimEnd(), 0);
+      if (run.waiting) this.#append(run, errorEvent(wire), 0);
       run.setWaiting(false);
       run.end(run.abort.signal.aborted ? "cancelled" : "failed", { code: wire.code, message: wire.message });
       this.#storage.putRun(run.meta);
@@ -304,19 +273,7 @@ export class GenerationDO extends DurableObject<Env> {
   /** Adds an event to the run and to the next stored batch; `wake: false` leaves waking the readers to the caller. */
   #append(run: Run, event: string, tokens: number, wake = true): void {
     run.append(event, tokens, wake);
-    const pending = (this.#pending ??= { first: run.events.length - 1, bytes: 0 });
-    pending.bytes += event.length;
-    if (run.events.length - pending.first >= BATCH_MAX_EVENTS || pending.bytes >= BATCH_MAX_BYTES) this.#flush(run);
-    else this.#flushTimer ??= setTimeout(() => this.#flush(run), BATCH_FLUSH_DELAY_MS);
-  }
-
-  #flush(run: Run): void {
-    if (this.#flushTimer) clearTimeout(this.#flushTimer);
-    this.#flushTimer = null;
-    const pending = this.#pending;
-    this.#pending = null;
-    if (!pending || pending.first >= run.events.length || this.#run !== run) return;
-    this.#storage.appendBatch(run.meta.run, pending.first, run.events.slice(pending.first));
+    if (run === this.#run) this.#batches?.added(event);
   }
 
   #fail(run: Run, reason: string): void {
@@ -326,16 +283,16 @@ export class GenerationDO extends DurableObject<Env> {
   }
 
   /** Stops a run that is still going: its backend call is aborted (the GPU stops), its readers see the end. */
-  #stop(run: Run, status: "cancelled"): void {
+  #stop(run: Run): void {
     if (run.ended) return;
     run.abort.abort();
     this.#append(run, CANCELLED_EVENT, 0);
-    this.#finish(run, status, { code: "generation_cancelled", message: "The generation was cancelled." });
+    this.#finish(run, "cancelled", { code: CANCELLED_ERROR.code, message: CANCELLED_ERROR.message });
   }
 
   #finish(run: Run, status: "completed" | "failed" | "cancelled", error: RunMeta["error"] = null): void {
     run.end(status, error);
-    this.#flush(run);
+    if (run === this.#run) this.#batches?.flush();
     this.#storage.putRun(run.meta);
     // A completed run is in the usage ledger (one record per request it answered); the log carries the rest.
     if (status !== "completed") log("info", "generation ended", { name: this.#name, run: run.meta.run, status, tokens: run.produced, usage: run.meta.usage });
@@ -363,21 +320,21 @@ export class GenerationDO extends DurableObject<Env> {
     if (ticket.role === "generated") {
       if (ticket.attached === 0) this.#graceFor(run, ticket, graceMs);
     } else {
-      this.#settle(run, ticket, "client_disconnected", ticket.info.promptTokensEstimate, ticket.info.streaming ? delivered : 0);
+      this.#settle(run, ticket, { status: "client_disconnected", givenTokens: givenTokens(ticket.info.streaming, delivered) });
     }
     this.#checkAbandoned(run, graceMs);
   }
 
   /** A request that is done with the run (read it to the end, or a background one when it ends). */
   #settleAtEnd(run: Run, ticket: TicketState, delivered = run.produced): void {
-    const usage = run.meta.usage;
     switch (run.meta.status) {
       case "completed":
-        return this.#settle(run, ticket, "ok", usage?.prompt_tokens ?? 0, usage?.completion_tokens ?? run.produced);
+        return this.#settle(run, ticket, { status: "ok", usage: run.meta.usage, givenTokens: run.produced, givenAll: true });
       case "cancelled":
-        return this.#settle(run, ticket, "client_disconnected", ticket.info.promptTokensEstimate, ticket.role === "generated" ? run.produced : delivered);
-      default:
-        return this.#settle(run, ticket, run.timedOut() ? "timeout" : "backend_error", 0, ticket.info.streaming || ticket.background ? delivered : 0);
+        // Stopped at once: the request that caused the run pays what it produced, a joiner what it got.
+        return this.#settle(run, ticket, { status: "client_disconnected", givenTokens: ticket.role === "generated" ? run.produced : delivered });
+      default: // A background request is given what the run stored for it.
+        return this.#settle(run, ticket, { status: run.timedOut() ? "timeout" : "backend_error", givenTokens: givenTokens(ticket.info.streaming || ticket.background, delivered) });
     }
   }
 
@@ -389,10 +346,12 @@ export class GenerationDO extends DurableObject<Env> {
   #graceFor(run: Run, ticket: TicketState, graceMs: number): void {
     setTimeout(() => {
       if (ticket.settled || ticket.attached > 0) return;
-      const usage = run.meta.status === "completed" ? run.meta.usage : null;
-      const all = usage !== null && ticket.position >= run.events.length;
-      const given = run.tokensBetween(0, ticket.info.streaming ? ticket.position : 0);
-      this.#settle(run, ticket, "client_disconnected", usage?.prompt_tokens ?? ticket.info.promptTokensEstimate, all ? usage.completion_tokens : given);
+      this.#settle(run, ticket, {
+        status: "client_disconnected",
+        usage: run.meta.status === "completed" ? run.meta.usage : null,
+        givenTokens: givenTokens(ticket.info.streaming, run.tokensBetween(0, ticket.position)),
+        givenAll: ticket.position >= run.events.length,
+      });
     }, graceMs + 1);
   }
 
@@ -402,32 +361,21 @@ export class GenerationDO extends DurableObject<Env> {
     setTimeout(() => {
       if (run.connections === 0 && !run.ended && !run.meta.background) {
         log("info", "generation abandoned: cancelling", { name: this.#name, run: run.meta.run, tokens: run.produced });
-        this.#stop(run, "cancelled");
+        this.#stop(run);
       }
     }, graceMs);
   }
 
-  #settle(run: Run, ticket: TicketState, status: UsageStatus, promptTokens: number, completionTokens: number): void {
+  /** The request's one usage record (accounts/ledger/settlement), sent through its account's object. */
+  #settle(run: Run, ticket: TicketState, end: Pick<GenerationEnd, "status" | "givenTokens"> & Partial<GenerationEnd>): void {
     if (ticket.settled) return;
     ticket.settled = true;
     const { info } = ticket;
-    const now = Date.now();
-    const body = status === "ok" && info.idempotencyKey ? run.body() : null;
-    const request: SettleRequest = {
-      requestId: info.requestId,
-      keyId: info.keyId,
-      model: info.model,
-      backend: ticket.role === "generated" ? run.meta.backend : "cache",
-      mode: info.mode,
-      promptTokens,
-      completionTokens,
-      cached: ticket.role !== "generated",
-      status,
-      ttftMs: run.firstTokenAt !== null && ticket.role === "generated" ? Math.max(0, run.firstTokenAt - info.admittedAt) : null,
-      durationMs: now - info.admittedAt,
-      now,
-      idempotency: info.idempotencyKey ? { key: info.idempotencyKey, response: body ? JSON.stringify(body) : null } : undefined,
-    };
+    const request = settlement(
+      { ...info, startedAt: info.admittedAt },
+      { usage: null, givenAll: false, ...end, cached: ticket.role !== "generated", backend: run.meta.backend, firstTokenAt: run.firstTokenAt, answer: () => run.body() },
+      Date.now(),
+    );
     this.ctx.waitUntil(settleUsage(this.env, info.accountId, request));
   }
 
@@ -439,62 +387,8 @@ export class GenerationDO extends DurableObject<Env> {
     return run;
   }
 
-  #describe(run: Run, id: string): GenerationObject {
-    const { meta } = run;
-    const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
-    return {
-      id,
-      object: "generation",
-      status: meta.status,
-      created_at: Math.floor(meta.createdAt / 1000),
-      completed_at: seconds(meta.completedAt),
-      expires_at: seconds(meta.expiresAt),
-      model: meta.model,
-      result: run.body(),
-      error: meta.error,
-    };
-  }
-
   #scheduleAlarm(run: Run): void {
     const at = run.ended ? (run.meta.expiresAt ?? Date.now()) : Date.now() + HEARTBEAT_MS;
     void this.ctx.storage.setAlarm(at);
   }
 }
-
-/** How long a finished uncached generation stays readable, in ms. */
-const GENERATION_RETENTION_MS = GENERATION_RETENTION_SECONDS * 1000;
-
-export function generationId(name: string, run: number): string {
-  return `gen_${name}_${run}`;
-}
-
-/** The object name and run of a generation id, or null if it is not one. */
-export function parseGenerationId(id: string): { name: string; run: number } | null {
-  const match = /^gen_([0-9a-f]{32}|[0-9a-f]{64})_([1-9]\d{0,8})$/.exec(id);
-  return match ? { name: match[1]!, run: Number(match[2]) } : null;
-}
-
-export function generationObject(env: Pick<Env, "GENERATIONS">, name: string): DurableObjectStub<GenerationDO> {
-  return env.GENERATIONS.get(env.GENERATIONS.idFromName(name));
-}
-
-function toWireError(err: unknown): WireError {
-  if (err instanceof ApiError) {
-    if (err.internal) log("warn", "backend refused a generation", { internal: err.internal });
-    return { code: err.code, message: err.message, param: err.param, headers: err.headers };
-  }
-  log("error", "generation failed to start", { error: String(err) });
-  return { code: "backend_error", message: "The model backend failed to answer. Please retry shortly.", param: null, headers: { "retry-after": "5" } };
-}
-
-/** Rebuilds token counts and the usage chunk's position after a restart. */
-function recount(run: Run): void {
-  let total = 0;
-  run.events.forEach((event, i) => {
-    const kind = classifyEvent(event);
-    if (kind.kind === "chunk" && !event.includes(':""')) total++;
-    if (kind.kind === "usage") run.usageIndex = i;
-    run.tokensAt.push(total);
-  });
-}
-

@@ -6,13 +6,14 @@
  * independently of any client; each subscription reads at its own pace from
  * the shared event list, so one slow phone never holds the others back.
  */
-import { SSE_DONE, sseComment, sseData, sseEvent } from "../../shared/sse";
-import type { GenerationStatus } from "../../shared/generations";
+import { errorBody } from "../../shared/errors";
+import { GENERATION_RETENTION_SECONDS, type CacheVerdict, type GenerationObject, type GenerationStatus } from "../../shared/generations";
 import type { ChatCompletion, Completion, Usage } from "../../shared/openai";
+import { SSE_DONE, sseComment, sseData, sseEvent } from "../../shared/sse";
 import { CompletionAssembler } from "../streams/completion-assembler";
-import type { Endpoint } from "./prepare";
 import { classifyEvent } from "../streams/stream-events";
-import type { JsonOutcome, RequestTicket, WireError } from "./generation-rpc";
+import type { JsonOutcome, RequestTicket, StartRequest, WireError } from "./generation-rpc";
+import type { Endpoint } from "./prepare";
 
 /** What is stored about a run besides its events. */
 export interface RunMeta {
@@ -50,6 +51,42 @@ export interface TicketState {
   pendingOpen: boolean;
 }
 
+/** How long a finished uncached generation stays readable, in ms. */
+const GENERATION_RETENTION_MS = GENERATION_RETENTION_SECONDS * 1000;
+
+/** The metadata of run number `run`, started now for `request`. */
+export function newRunMeta(request: StartRequest, run: number, now: number): RunMeta {
+  return {
+    run,
+    status: "in_progress",
+    model: request.ticket.model,
+    endpoint: request.endpoint,
+    background: request.background,
+    cacheable: request.cache !== null,
+    backend: "none",
+    createdAt: now,
+    completedAt: null,
+    expiresAt: null,
+    retainMs: (request.cache?.ttlSeconds ?? 0) * 1000 || GENERATION_RETENTION_MS,
+    viewers: [request.ticket.accountId],
+    error: null,
+    usage: null,
+  };
+}
+
+/** A request that `start` took in, counted as attached while the backend is being opened. */
+export function newTicket(request: StartRequest, verdict: CacheVerdict): TicketState {
+  return {
+    info: request.ticket,
+    role: verdict === "MISS" ? "generated" : verdict === "HIT" ? "hit" : "coalesced",
+    attached: 1,
+    settled: false,
+    background: request.background,
+    position: 0,
+    pendingOpen: true,
+  };
+}
+
 const encoder = new TextEncoder();
 
 export class Run {
@@ -79,6 +116,20 @@ export class Run {
   constructor(meta: RunMeta) {
     this.meta = meta;
     this.waitingStarted = new Promise((resolve) => (this.#markWaitingStarted = resolve));
+  }
+
+  /** A stored run with its events, token counts and usage chunk's position rebuilt (after a restart). */
+  static restore(meta: RunMeta, events: readonly string[]): Run {
+    const run = new Run(meta);
+    let total = 0;
+    events.forEach((event, i) => {
+      const kind = classifyEvent(event);
+      if (kind.kind === "chunk" && !event.includes(':""')) total++;
+      if (kind.kind === "usage") run.usageIndex = i;
+      run.events.push(event);
+      run.tokensAt.push(total);
+    });
+    return run;
   }
 
   /** Live subscriptions of any kind: while there is one, a foreground run goes on. */
@@ -124,8 +175,6 @@ export class Run {
     if (wake) this.wake();
   }
 
-
-
   /** Marks the run ended (its last event already appended). */
   end(status: GenerationStatus, error: RunMeta["error"] = null, now = Date.now()): void {
     if (this.ended) return;
@@ -147,6 +196,23 @@ export class Run {
       else if (kind.kind === "chunk") assembler.addChunk(sseData(event) ?? "{}");
     }
     return (this.#body = assembler.build());
+  }
+
+  /** The `generation` object `GET /v1/generations/{id}` answers with. */
+  describe(id: string): GenerationObject {
+    const { meta } = this;
+    const seconds = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000));
+    return {
+      id,
+      object: "generation",
+      status: meta.status,
+      created_at: Math.floor(meta.createdAt / 1000),
+      completed_at: seconds(meta.completedAt),
+      expires_at: seconds(meta.expiresAt),
+      model: meta.model,
+      result: this.body(),
+      error: meta.error,
+    };
   }
 
   /** Tokens between two event positions (end exclusive). */
@@ -272,9 +338,7 @@ export class Run {
 
   /** The error a JSON client gets when the run did not complete. */
   wireError(): WireError {
-    if (this.meta.status === "cancelled") {
-      return { code: "conflict", message: "The generation was cancelled before it completed.", param: null, headers: {} };
-    }
+    if (this.meta.status === "cancelled") return CANCELLED_ERROR;
     return {
       code: "backend_error",
       message: "The model backend failed to answer. Please retry shortly.",
@@ -284,12 +348,14 @@ export class Run {
   }
 }
 
-/** The event that ends a cancelled run's stream: OpenAI's error envelope. */
-export const CANCELLED_EVENT = sseEvent(
-  JSON.stringify({
-    error: { message: "The generation was cancelled.", type: "invalid_request_error", param: null, code: "generation_cancelled" },
-  }),
-).trimEnd();
+/** An error as the event a stream's readers see: OpenAI's envelope, as vLLM sends errors mid-stream. */
+export function errorEvent(error: Pick<WireError, "code" | "message" | "param">): string {
+  return sseEvent(JSON.stringify(errorBody(error.code, error.message, error.param))).trimEnd();
+}
+
+/** How a cancelled run ends, for every reader: one code (`generation_cancelled`), in the JSON answer and as the stream's last event. */
+export const CANCELLED_ERROR: WireError = { code: "generation_cancelled", message: "The generation was cancelled before it completed.", param: null, headers: {} };
+export const CANCELLED_EVENT = errorEvent(CANCELLED_ERROR);
 
 export const DONE_EVENT = `data: ${SSE_DONE}`;
 

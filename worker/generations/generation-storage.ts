@@ -14,6 +14,8 @@ import type { RunMeta } from "./generation-run";
 /** Events per stored batch, and bytes: whichever is reached first ends the batch. */
 export const BATCH_MAX_EVENTS = 1024;
 export const BATCH_MAX_BYTES = 512 * 1024;
+/** Longest a batch of events waits in memory before it is written, in ms. */
+const BATCH_FLUSH_DELAY_MS = 250;
 
 export class GenerationStorage {
   readonly #sql: SqlStorage;
@@ -57,5 +59,51 @@ export class GenerationStorage {
       out.push(...(JSON.parse(row.events) as string[]));
     }
     return out;
+  }
+}
+
+/**
+ * Writes one run's events in batches as they come (never a write per token):
+ * a batch ends at BATCH_MAX_EVENTS events or BATCH_MAX_BYTES, or
+ * BATCH_FLUSH_DELAY_MS after its first event. Stored batches are slices of
+ * the run's own event list, so nothing is copied until it is written.
+ */
+export class BatchWriter {
+  readonly #storage: GenerationStorage;
+  readonly #run: number;
+  readonly #events: readonly string[];
+  /** The first unwritten event's position (the rest follow it in `events`), and their size. */
+  #pending: { first: number; bytes: number } | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(storage: GenerationStorage, run: number, events: readonly string[]) {
+    this.#storage = storage;
+    this.#run = run;
+    this.#events = events;
+  }
+
+  /** The event just appended to the run's list. */
+  added(event: string): void {
+    const pending = (this.#pending ??= { first: this.#events.length - 1, bytes: 0 });
+    pending.bytes += event.length;
+    if (this.#events.length - pending.first >= BATCH_MAX_EVENTS || pending.bytes >= BATCH_MAX_BYTES) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), BATCH_FLUSH_DELAY_MS);
+  }
+
+  /** Writes what is pending now. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const pending = this.#pending;
+    this.#pending = null;
+    if (!pending || pending.first >= this.#events.length || this.#closed) return;
+    this.#storage.appendBatch(this.#run, pending.first, this.#events.slice(pending.first));
+  }
+
+  /** The run was replaced or forgotten: nothing more of it is written. */
+  close(): void {
+    this.#closed = true;
+    this.flush();
   }
 }

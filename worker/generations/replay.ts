@@ -7,7 +7,7 @@
  */
 import type { ChatCompletion, Completion } from "../../shared/openai";
 import { SSE_DONE, sseEvent } from "../../shared/sse";
-import { SSE_HEADERS } from "./direct-generation-service";
+import { SSE_HEADERS } from "../core/sse-headers";
 
 export function replayResponse(
   body: ChatCompletion | Completion,

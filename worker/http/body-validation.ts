@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { z } from "zod";
-import type { HonoEnv } from "../env";
+import type { HonoEnv } from "./hono-env";
 import { ApiError } from "../core/errors";
 
 /** Parses the request body as JSON (its size was already limited by bodyLimit). */

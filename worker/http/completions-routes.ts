@@ -1,43 +1,99 @@
 /**
- * @module generation-routes
+ * @module completions-routes
  * `POST /v1/chat/completions` and `POST /v1/completions`: parse, resolve the
- * model, apply LIMO's defaults, then one call to the account's object that
- * authorizes the key and admits the request against its limits, then generate.
- * Everything that can be refused without it (bad input, unknown model, a
- * prompt that cannot fit) is refused first, so it costs nothing.
+ * model, apply LIMO's defaults, then the completion service (one admission
+ * call to the account's object, then the generation). Everything that can be
+ * refused without that call (bad input, unknown model, a prompt that cannot
+ * fit) is refused first, so it costs nothing.
  */
+import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
+import { z } from "zod";
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
-import type { App, HonoEnv } from "../env";
-import { ApiError } from "../core/errors";
-import { admitGeneration } from "../accounts/limits/admission-service";
-import { loadDeployment, resolveModel, type Deployment } from "../routing/catalogue";
-import { generate } from "../generations/direct-generation-service";
-import { durablePlan, runDurableGeneration } from "../generations/durable-generation-service";
-import { Meter } from "../accounts/ledger/metering";
 import { canonicalJson, sha256Hex } from "../core/canonical-json";
-import { replayResponse } from "../generations/replay";
-import { prepareChat, prepareCompletion, withMaxTokens, type PreparedRequest } from "../generations/prepare";
+import { ApiError } from "../core/errors";
+import { createCompletion, type CompletionRequest } from "../generations/completion-service";
+import { prepareChat, prepareCompletion, type PreparedRequest } from "../generations/prepare";
+import { loadDeployment, resolveModel, type Deployment } from "../routing/catalogue";
 import { parseWith, readJson } from "./body-validation";
+import type { App, HonoEnv } from "./hono-env";
+import { documentedRoute } from "./openapi/documented-route";
+import { authErrors, ChatCompletionSchema, CompletionSchema, documentedJsonBody, errorDoc } from "./openapi/openapi-schemas";
 
-export function registerGenerationRoutes(app: App, guard: MiddlewareHandler<HonoEnv>): void {
-  app.post("/v1/chat/completions", guard, async (c) => {
-    const request = parseWith(ChatCompletionRequestSchema, await readJson(c));
-    checkStreamOptions(request);
-    if (request.top_logprobs != null && !request.logprobs) {
-      throw new ApiError("invalid_value", "'top_logprobs' requires 'logprobs' to be true.", { param: "top_logprobs" });
-    }
-    const deployment = loadDeployment(c.env.BACKENDS);
-    const model = resolveModel(deployment, request.model);
-    return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined), request);
-  });
+const security = [{ ApiKey: [] }];
+const tags = ["OpenAI-compatible"];
 
-  app.post("/v1/completions", guard, async (c) => {
-    const request = parseWith(CompletionRequestSchema, await readJson(c));
-    checkStreamOptions(request);
-    const deployment = loadDeployment(c.env.BACKENDS);
-    return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)), request);
-  });
+/** Every way a generation request can fail, documented once for both endpoints. */
+const generationErrors = {
+  400: errorDoc("Invalid request; `param` names the offending field. Unknown fields are refused."),
+  ...authErrors,
+  404: errorDoc("No such model, or the key may not use it (`model_not_found`)."),
+  413: errorDoc("The body exceeds 1 MiB."),
+  502: errorDoc("The model backend failed."),
+  503: errorDoc("The model backend is unavailable; retry after `Retry-After`."),
+};
+
+function generationResponses(schema: z.ZodType, description: string) {
+  return {
+    200: {
+      description,
+      content: {
+        "application/json": { schema },
+        "text/event-stream": { schema: z.string().describe("With `stream: true`: `data: {chunk}` events, then `data: [DONE]`") },
+      },
+    },
+    ...generationErrors,
+  };
+}
+
+const chat = createRoute({
+  method: "post",
+  path: "/v1/chat/completions",
+  tags,
+  summary: "Create a chat completion",
+  description: "LIMO's system prompt and sampling defaults apply when the request sets none. A body without a JSON content type is accepted.",
+  security,
+  request: { body: documentedJsonBody("ChatCompletionRequest") },
+  responses: generationResponses(ChatCompletionSchema, "The completion (or its event stream)"),
+});
+
+const completion = createRoute({
+  method: "post",
+  path: "/v1/completions",
+  tags,
+  summary: "Create a text completion",
+  security,
+  request: { body: documentedJsonBody("CompletionRequest") },
+  responses: generationResponses(CompletionSchema, "The completion (or its event stream)"),
+});
+
+export function registerCompletionsRoutes(app: App, guard: MiddlewareHandler<HonoEnv>): void {
+  app.openAPIRegistry.register("ChatCompletionRequest", ChatCompletionRequestSchema);
+  app.openAPIRegistry.register("CompletionRequest", CompletionRequestSchema);
+
+  documentedRoute(app, chat, [
+    guard,
+    async (c) => {
+      const request = parseWith(ChatCompletionRequestSchema, await readJson(c));
+      checkStreamOptions(request);
+      if (request.top_logprobs != null && !request.logprobs) {
+        throw new ApiError("invalid_value", "'top_logprobs' requires 'logprobs' to be true.", { param: "top_logprobs" });
+      }
+      const deployment = loadDeployment(c.env.BACKENDS);
+      const model = resolveModel(deployment, request.model);
+      return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined), request);
+    },
+  ]);
+
+  documentedRoute(app, completion, [
+    guard,
+    async (c) => {
+      const request = parseWith(CompletionRequestSchema, await readJson(c));
+      checkStreamOptions(request);
+      const deployment = loadDeployment(c.env.BACKENDS);
+      return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)), request);
+    },
+  ]);
 }
 
 /** OpenAI refuses `stream_options` on a non-streaming request. */
@@ -64,60 +120,19 @@ async function idempotencyOf(c: Context<HonoEnv>, request: unknown): Promise<{ k
   return { key, fingerprint: await sha256Hex(canonicalJson({ path: c.req.path, request })) };
 }
 
-type GenerationRequest = Parameters<typeof durablePlan>[1];
-
-async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: GenerationRequest): Promise<Response> {
-  const requestId = c.get("requestId");
+async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: CompletionRequest): Promise<Response> {
   const admittedAt = Date.now();
   const idempotency = await idempotencyOf(c, request);
-  const admission = await admitGeneration(c.env, c.get("credential"), {
-    idempotency,
-    requestId,
-    model: prepared.model.id,
-    promptTokens: prepared.promptTokensEstimate,
-    n: prepared.n,
-    maxTokens: prepared.maxTokens,
-    maxTokensFlexible: prepared.maxTokensFlexible,
-    now: admittedAt,
-  });
-  if (admission.kind === "replay") {
-    return replayResponse(admission.body, prepared, { "idempotent-replayed": "true", "x-cache": "HIT" });
-  }
-  c.set("principal", admission.principal);
-  const granted = withMaxTokens(prepared, admission.maxTokens);
-  // Streamed, cacheable and background requests are owned by a generation object (services/generations).
-  const plan = durablePlan(granted, request, c.req.header("cache-control"), c.env);
-  if (plan) {
-    return runDurableGeneration(c.env, {
-      plan,
-      prepared: granted,
-      principal: admission.principal,
-      requestId,
-      clientSignal: c.req.raw.signal,
-      headers: admission.headers,
-      idempotencyKey: idempotency?.key,
-      admittedAt,
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-    });
-  }
-  const meter = new Meter({
-    env: c.env,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
-    principal: admission.principal,
-    requestId,
-    model: prepared.model.id,
-    promptTokensEstimate: prepared.promptTokensEstimate,
-    streaming: prepared.stream,
-    idempotencyKey: idempotency?.key,
-  });
-  return generate(granted, {
-    env: c.env,
-    requestId,
+  return createCompletion(c.env, {
+    requestId: c.get("requestId"),
+    credential: c.get("credential"),
     deployment,
-    mode: admission.principal.mode,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    prepared,
+    request,
+    cacheControl: c.req.header("cache-control"),
+    idempotency,
+    admittedAt,
     clientSignal: c.req.raw.signal,
-    meter,
-    headers: { ...admission.headers, "x-cache": "MISS" },
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
   });
 }

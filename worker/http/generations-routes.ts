@@ -5,55 +5,72 @@
  * and `POST /v1/generations/{id}/cancel`. Only the account that asked for a
  * generation sees it: to anyone else it does not exist (404, as an unknown id).
  */
+import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import type { App, HonoEnv } from "../env";
-import { ApiError } from "../core/errors";
-import { generationObject, parseGenerationId } from "../generations/generation-do";
-import { SSE_HEADERS } from "../generations/direct-generation-service";
-import { graceMs } from "../generations/durable-generation-service";
+import { z } from "zod";
+import { GenerationObjectSchema } from "../../shared/generations";
+import { SSE_HEADERS } from "../core/sse-headers";
+import { cancelGeneration, getGeneration, streamGeneration } from "../generations/durable-generation-service";
+import type { App, HonoEnv } from "./hono-env";
+import { documentedRoute } from "./openapi/documented-route";
+import { authErrors, errorDoc } from "./openapi/openapi-schemas";
 
-function notFound(id: string): ApiError {
-  return new ApiError("not_found", `No generation with id '${id}' (it may have expired).`, { param: "id" });
-}
+const security = [{ ApiKey: [] }];
+const tags = ["Generations"];
+const params = z.object({ id: z.string().describe("The `x-generation-id` of a streamed, cached or background answer (`gen_…`)") });
+const notFound = { 404: errorDoc("No such generation for this account (or it expired).") };
+const generation = { "application/json": { schema: GenerationObjectSchema } };
 
-function target(id: string): { name: string; run: number } {
-  const parsed = parseGenerationId(id);
-  if (!parsed) throw notFound(id);
-  return parsed;
-}
+const get = createRoute({
+  method: "get",
+  path: "/v1/generations/{id}",
+  tags,
+  summary: "Retrieve a generation: its status, and the completion once completed",
+  security,
+  request: { params },
+  responses: { 200: { description: "The generation", content: generation }, ...authErrors, ...notFound },
+});
 
-/** `Last-Event-ID`: the id of the last event the client has (0 or absent: none). */
-function lastEventId(header: string | undefined): number {
-  if (header === undefined || header.trim() === "") return 0;
-  if (!/^\d{1,9}$/.test(header.trim())) {
-    throw new ApiError("invalid_value", "The Last-Event-ID header must be an event id from this stream.", { param: "Last-Event-ID" });
-  }
-  return Number(header.trim());
-}
+const stream = createRoute({
+  method: "get",
+  path: "/v1/generations/{id}/stream",
+  tags,
+  summary: "Stream a generation's events: from the start, or after `Last-Event-ID`",
+  description: "Nothing is generated again: a client that lost its connection resumes where it was. A cancelled generation ends with an `error` event whose code is `generation_cancelled`.",
+  security,
+  request: {
+    params,
+    headers: z.object({ "last-event-id": z.string().optional().describe("The `id:` of the last event the client has (0 or absent: from the start)") }),
+  },
+  responses: {
+    200: { description: "The events, each with an `id:`", content: { "text/event-stream": { schema: z.string() } } },
+    400: errorDoc("`Last-Event-ID` is not an event id."),
+    ...authErrors,
+    ...notFound,
+  },
+});
+
+const cancel = createRoute({
+  method: "post",
+  path: "/v1/generations/{id}/cancel",
+  tags,
+  summary: "Cancel a generation and its GPU work",
+  security,
+  request: { params },
+  responses: { 200: { description: "The generation, cancelled (or as it ended)", content: generation }, ...authErrors, ...notFound },
+});
 
 export function registerGenerationsRoutes(app: App, guard: MiddlewareHandler<HonoEnv>): void {
-  app.get("/v1/generations/:id", guard, async (c) => {
-    const id = c.req.param("id");
-    const { name, run } = target(id);
-    const generation = await generationObject(c.env, name).describe(c.get("principal").accountId, name, run);
-    if (!generation) throw notFound(id);
-    return c.json(generation);
-  });
+  documentedRoute(app, get, [guard, async (c) => c.json(await getGeneration(c.env, c.get("principal").accountId, c.req.param("id")!))]);
 
-  app.get("/v1/generations/:id/stream", guard, async (c) => {
-    const id = c.req.param("id");
-    const { name, run } = target(id);
-    const from = lastEventId(c.req.header("last-event-id"));
-    const stream = await generationObject(c.env, name).stream(c.get("principal").accountId, name, run, from, graceMs(c.env));
-    if (!stream) throw notFound(id);
-    return new Response(stream, { headers: { ...SSE_HEADERS, "x-generation-id": id } });
-  });
+  documentedRoute(app, stream, [
+    guard,
+    async (c) => {
+      const id = c.req.param("id")!;
+      const events = await streamGeneration(c.env, c.get("principal").accountId, id, c.req.header("last-event-id"));
+      return new Response(events, { headers: { ...SSE_HEADERS, "x-generation-id": id } });
+    },
+  ]);
 
-  app.post("/v1/generations/:id/cancel", guard, async (c) => {
-    const id = c.req.param("id");
-    const { name, run } = target(id);
-    const generation = await generationObject(c.env, name).cancel(c.get("principal").accountId, name, run);
-    if (!generation) throw notFound(id);
-    return c.json(generation);
-  });
+  documentedRoute(app, cancel, [guard, async (c) => c.json(await cancelGeneration(c.env, c.get("principal").accountId, c.req.param("id")!))]);
 }

@@ -6,10 +6,10 @@
  */
 import type { BackendConfig } from "../../shared/backends";
 import { MODAL_KEY_HEADER, MODAL_SECRET_HEADER } from "../../shared/constants";
-import type { Env } from "../env";
-import { createSimulator, type Simulator } from "../../gpu/sim/simulator";
 import { ApiError, ClientGoneError } from "../core/errors";
+import type { BackendSecrets } from "../core/vars";
 import { EMBEDDED_SIMULATOR } from "./catalogue";
+import { embeddedSimulator } from "./embedded-simulator";
 
 /** What the backend said, for the router's retry decision (never sent to the client). */
 export interface UpstreamFailure {
@@ -33,8 +33,6 @@ export class BackendCallError extends ApiError {
 export const BACKEND_RETRY_AFTER_SECONDS = 5;
 /** Most of a backend's error body we read to find its message, in bytes. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
-
-export type BackendSecrets = Pick<Env, "MODAL_KEY" | "MODAL_SECRET" | "VLLM_API_KEY">;
 
 export function backendHeaders(secrets: BackendSecrets): Headers {
   const headers = new Headers({ "content-type": "application/json", accept: "text/event-stream" });
@@ -88,13 +86,6 @@ export async function openBackendStream(
     message,
     retryAfter,
   });
-}
-
-let simulator: Simulator | undefined;
-
-/** The built-in simulator test-mode keys use when no simulator backend is configured (made on first use). */
-function embeddedSimulator(): Simulator {
-  return (simulator ??= createSimulator());
 }
 
 /** Joins a base URL (which may carry a path prefix) and an absolute path. */

@@ -18,7 +18,7 @@ import {
 import { MODEL_CATALOGUE } from "../../../shared/constants";
 import type { Env } from "../../env";
 import { ApiError } from "../../core/errors";
-import { accountObject } from "../account-do";
+import { accountObject } from "../account-rpc";
 import { pageRows, requireAccountRow, toSeconds } from "../accounts-db";
 import { toListPage } from "../accounts-service";
 import { generateApiKey, hashApiKey, isRoutableAccountId, keyPrefix, newKeyId } from "./key-format";

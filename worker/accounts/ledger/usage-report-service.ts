@@ -17,7 +17,7 @@ import {
   type UsageSummary,
   type UsageSummaryQuery,
 } from "../../../shared/usage";
-import { accountObject } from "../account-do";
+import { accountObject } from "../account-rpc";
 import type { Env } from "../../env";
 import { ApiError } from "../../core/errors";
 import { log } from "../../core/log";

@@ -11,7 +11,8 @@ import type { RateLimitSnapshot } from "./admission";
 import { formatResetDuration } from "./token-bucket";
 import type { ChatCompletion, Completion } from "../../../shared/openai";
 import { ApiError } from "../../core/errors";
-import { refusal, withDevSeed, type AuthEnv, type Credential, type Principal } from "../auth-service";
+import { refusal, withDevSeed, type AuthEnv } from "../auth-service";
+import type { Credential, Principal } from "../principal";
 
 export interface Admission {
   kind: "admitted";

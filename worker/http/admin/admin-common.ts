@@ -5,9 +5,9 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import type { App, HonoEnv } from "../../env";
+import type { App, HonoEnv } from "../hono-env";
 import { parseWith, readJson } from "../body-validation";
-import { errorResponse } from "../openapi/openapi-schemas";
+import { errorDoc } from "../openapi/openapi-schemas";
 
 export type AdminApp = App;
 
@@ -16,9 +16,9 @@ export const ADMIN_BASE_PATH = "/admin/v1";
 export const ADMIN_SECURITY = [{ AdminToken: [] }];
 
 export const adminErrors = {
-  400: errorResponse("The request is invalid; `param` names the offending field."),
-  401: errorResponse("The admin token is missing or wrong."),
-  404: errorResponse("No such account or key (or the admin API is not enabled on this deployment)."),
+  400: errorDoc("The request is invalid; `param` names the offending field."),
+  401: errorDoc("The admin token is missing or wrong."),
+  404: errorDoc("No such account or key (or the admin API is not enabled on this deployment)."),
 };
 
 export const AccountIdParams = z.object({ id: z.string().max(64).describe("Account id (acct_…)") });

@@ -7,8 +7,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { loadDeployment } from "../../routing/catalogue";
-import { backendPool } from "../../routing/backend-pool-do";
+import { backendStatuses } from "../../routing/backend-status-service";
 import { ADMIN_BASE_PATH, ADMIN_SECURITY, adminErrors, type AdminApp } from "./admin-common";
 
 const BackendStatusSchema = z.object({
@@ -52,30 +51,7 @@ const get = createRoute({
 
 export function registerBackendAdminRoutes(app: AdminApp): void {
   app.openapi(get, async (c) => {
-    const { backends } = loadDeployment(c.env.BACKENDS);
-    const pool = await backendPool(c.env).status(backends.map((b) => b.url));
-    const data = backends.map((b, i) => {
-      const s = pool[i]!;
-      return {
-        name: b.name,
-        url: b.url,
-        kind: b.kind,
-        models: b.models,
-        weight: b.weight,
-        region: b.region ?? null,
-        gpu: b.gpu ?? null,
-        max_in_flight: b.max_in_flight ?? null,
-        in_flight: s.in_flight,
-        breaker: s.breaker,
-        health: s.health && {
-          state: s.health.state,
-          checked_at: s.health.checkedAt,
-          source: s.health.source,
-          num_requests_running: s.health.running,
-          num_requests_waiting: s.health.waiting,
-        },
-      };
-    });
+    const data = await backendStatuses(c.env);
     return c.json({ data }, 200, { "cache-control": "no-store" });
   });
 }

@@ -14,7 +14,7 @@ import {
   RotateKeyRequestSchema,
 } from "../../../shared/admin";
 import { createKey, listKeys, revokeKey, rotateKey } from "../../accounts/keys/keys-service";
-import { documentedJsonBody, errorResponse } from "../openapi/openapi-schemas";
+import { documentedJsonBody, errorDoc } from "../openapi/openapi-schemas";
 import { AccountIdParams, ADMIN_BASE_PATH, ADMIN_SECURITY, adminErrors, KeyIdParams, readBody, type AdminApp } from "./admin-common";
 
 const tags = ["Admin: API keys"];
@@ -63,7 +63,7 @@ const rotate = createRoute({
   responses: {
     201: { description: "The replacement key, with its secret", content: json(RotatedApiKeySchema) },
     ...adminErrors,
-    409: errorResponse("The key is revoked, expired or already rotated."),
+    409: errorDoc("The key is revoked, expired or already rotated."),
   },
 });
 

@@ -5,7 +5,7 @@
  * match in constant time.
  */
 import type { MiddlewareHandler } from "hono";
-import type { HonoEnv } from "../../env";
+import type { HonoEnv } from "../hono-env";
 import { ApiError } from "../../core/errors";
 import { timingSafeEqualStrings } from "../../accounts/auth-service";
 

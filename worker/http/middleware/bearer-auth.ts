@@ -5,8 +5,9 @@
  * and authorize it inside their one admission call to the account's object.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { HonoEnv } from "../../env";
-import { invalidApiKey, type Authenticator } from "../../accounts/auth-service";
+import type { HonoEnv } from "../hono-env";
+import { invalidApiKey } from "../../accounts/auth-service";
+import type { Authenticator } from "../../accounts/principal";
 
 /** Longest bearer token we look at; longer ones cannot be ours. */
 const MAX_TOKEN_LENGTH = 512;

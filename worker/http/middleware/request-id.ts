@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { REQUEST_ID_HEADER } from "../../../shared/constants";
-import type { HonoEnv } from "../../env";
+import type { HonoEnv } from "../hono-env";
 
 /** `req_` followed by 24 hex characters (96 random bits). */
 export function newRequestId(): string {

@@ -7,10 +7,9 @@
 import type { Context } from "hono";
 import type { Hook } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
-import type { App, HonoEnv } from "../../env";
+import type { App, HonoEnv } from "../hono-env";
 import { issueToError } from "../body-validation";
 import { ADMIN_BASE_PATH } from "../admin/admin-common";
-import { registerPublicDocs } from "./public-docs";
 
 export const OPENAPI_PATH = "/openapi.json";
 
@@ -28,7 +27,6 @@ function inputOf(target: string, c: Context<HonoEnv>): unknown {
 }
 
 export function registerOpenApi(app: App): void {
-  registerPublicDocs(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",

@@ -21,9 +21,15 @@ export const ErrorSchema = z
 type RequestBody = NonNullable<NonNullable<RouteConfig["request"]>["body"]>;
 
 /** An error answer's documentation. */
-export function errorResponse(description: string) {
+export function errorDoc(description: string) {
   return { description, content: { "application/json": { schema: ErrorSchema } } };
 }
+
+/** The errors of a key-authenticated route, documented once. */
+export const authErrors = {
+  401: errorDoc("Missing, malformed, unknown, revoked or expired API key."),
+  403: errorDoc("The account is suspended (`account_suspended`) or the browser origin is not allowed (`origin_not_allowed`)."),
+};
 
 /**
  * A JSON body documented by reference to a registered component but not
