@@ -18,7 +18,7 @@
  * per isolate strands capacity that an idle isolate holds (a GPU has 8 slots,
  * not 8,000). A generation runs for minutes, so one more round trip to
  * route it exactly is a small price (acquire + release measured at ~3.6 ms a
- * request in local workerd, SQLite write included: tests/backends/pool-cost;
+ * request in local workerd, SQLite write included: `npm run bench:pool-cost`;
  * more when the object is in another colo). The release is sent after the
  * response (waitUntil), never in front of a token. One object serves every
  * backend: the traffic it sees is a few RPCs per generation, far below what a
