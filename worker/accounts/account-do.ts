@@ -204,7 +204,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     return this.#account !== null;
   }
 
-  /** Pushes the account's status, plan and limits (after or before D1, see services/accounts). */
+  /** Pushes the account's status, plan and limits (after or before D1, see accounts-service). */
   async putAccount(account: AccountState): Promise<void> {
     await this.#ensureLoaded(account.id, Date.now(), true);
     this.#account = account;

@@ -1,5 +1,5 @@
 /**
- * @module accounts
+ * @module accounts-service
  * Admin operations on accounts. Each write goes to D1 (the source of truth)
  * and to the account's Durable Object (what the hot path reads) in the same
  * call, ordered so that a failure between the two can only leave the account

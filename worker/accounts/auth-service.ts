@@ -1,5 +1,5 @@
 /**
- * @module auth
+ * @module auth-service
  * Who is calling. The bearer-auth middleware asks an `Authenticator`; the
  * account-key one checks the key's format and checksum (no storage touched
  * for junk), hashes it, and makes the one `authorize` call to the account's

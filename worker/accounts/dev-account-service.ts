@@ -1,7 +1,7 @@
 /**
- * @module accounts-dev
+ * @module dev-account-service
  * The development account that DEV_API_KEY belongs to. It is seeded on the
- * key's first use (in development only: services/auth decides), idempotently,
+ * key's first use (in development only: auth-service decides), idempotently,
  * with the key's hash, never the key: D1 first, then the account's object.
  */
 import type { Env } from "../env";

@@ -1,5 +1,5 @@
 /**
- * @module canonical
+ * @module canonical-json
  * A canonical form of a JSON value (object keys sorted, no whitespace) and
  * its SHA-256: the fingerprint of a request, whatever order or spacing the
  * client wrote it in.

@@ -1,5 +1,5 @@
 /**
- * @module validation
+ * @module body-validation
  * Reads a JSON body and validates it with zod, turning the first problem into
  * an OpenAI-style 400 that names the offending parameter.
  */

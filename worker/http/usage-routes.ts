@@ -8,7 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import { MAX_USAGE_SUMMARY_DAYS, UsageSummaryQuerySchema, UsageSummarySchema } from "../../shared/usage";
 import type { App, HonoEnv } from "./hono-env";
 import { accountUsageSummary } from "../accounts/ledger/usage-report-service";
-import { errorDoc } from "./openapi/openapi-schemas";
+import { authErrors, errorDoc } from "./openapi/openapi-schemas";
 
 const summary = (guard: MiddlewareHandler<HonoEnv>) =>
   createRoute({
@@ -30,8 +30,7 @@ const summary = (guard: MiddlewareHandler<HonoEnv>) =>
     responses: {
       200: { description: "Usage by day and model", content: { "application/json": { schema: UsageSummarySchema } } },
       400: errorDoc("Invalid `from` or `to`, or a range longer than allowed; `param` names it."),
-      401: errorDoc("Missing, malformed, unknown, revoked or expired API key."),
-      403: errorDoc("The account is suspended (`account_suspended`) or the browser origin is not allowed (`origin_not_allowed`)."),
+      ...authErrors,
     },
   });
 

@@ -1,5 +1,5 @@
 /**
- * @module keys-format
+ * @module key-format
  * The API key format, ids, and hashing. Pure functions (Web Crypto only), so
  * the hot path can reject a typo'd or forged key before touching storage.
  *

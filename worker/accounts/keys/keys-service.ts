@@ -1,8 +1,8 @@
 /**
- * @module keys
+ * @module keys-service
  * Admin operations on API keys: create, list, revoke, rotate. The secret
  * exists only in the answer to create and rotate; D1 and the account's
- * Durable Object keep its hash. Ordering as in services/accounts: a new key
+ * Durable Object keep its hash. Ordering as in accounts-service: a new key
  * goes to D1 first, a revocation goes to the object first, so the hot path is
  * never more permissive than D1.
  */

@@ -1,9 +1,9 @@
 /**
- * @module usage-report
+ * @module usage-report-service
  * The usage APIs' service. Before reading D1 it asks the account's object to
  * copy its pending ledger entries there (best effort, bounded), so a request
  * that just ended is in the answer. Then it reads pages, totals and daily
- * summaries (services/usage-db), and renders CSV for invoicing. Parsing the
+ * summaries (usage-db), and renders CSV for invoicing. Parsing the
  * query (instants, days, cursors) is pure and lives here too.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * @module admission
+ * @module admission-service
  * The generation hot path's one Durable Object call: authorize the key, check
  * the account's limits and reserve the request's worst case, all in the
  * account's object. Refusals become OpenAI-shaped errors with the headers

@@ -1,5 +1,5 @@
 /**
- * @module admin/accounts
+ * @module admin/accounts-routes
  * `POST /admin/v1/accounts`, `GET /admin/v1/accounts`,
  * `GET /admin/v1/accounts/{id}`, `PATCH /admin/v1/accounts/{id}`.
  */

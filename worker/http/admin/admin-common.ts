@@ -1,5 +1,5 @@
 /**
- * @module admin/common
+ * @module admin/admin-common
  * What every admin route shares: its base path, security requirement, error
  * documentation, path parameters and body reading.
  */
@@ -12,7 +12,7 @@ import { errorDoc } from "../openapi/openapi-schemas";
 export type AdminApp = App;
 
 export const ADMIN_BASE_PATH = "/admin/v1";
-/** The OpenAPI security requirement of every admin route (scheme registered in routes/openapi). */
+/** The OpenAPI security requirement of every admin route (scheme registered in http/openapi/openapi-routes). */
 export const ADMIN_SECURITY = [{ AdminToken: [] }];
 
 export const adminErrors = {

@@ -1,5 +1,5 @@
 /**
- * @module admin
+ * @module admin/admin-routes
  * The admin API under `/admin/v1`: guarded by ADMIN_TOKEN (absent: 404),
  * with small JSON bodies, one file per resource.
  */

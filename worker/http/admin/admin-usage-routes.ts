@@ -1,5 +1,5 @@
 /**
- * @module admin/usage
+ * @module admin/admin-usage-routes
  * `GET /admin/v1/accounts/{id}/usage`: an account's usage records, newest
  * first, in cursor pages with the range's totals, or the whole range as CSV.
  */

@@ -1,5 +1,5 @@
 /**
- * @module admin/backends
+ * @module admin/backends-routes
  * `GET /admin/v1/backends`: every configured backend with what the pool
  * object knows of it: our in-flight count against `max_in_flight`, the
  * circuit breaker, and the latest health (cron-polled vLLM gauges, or what

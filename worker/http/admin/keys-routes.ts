@@ -1,5 +1,5 @@
 /**
- * @module admin/keys
+ * @module admin/keys-routes
  * `POST /admin/v1/accounts/{id}/keys`, `GET /admin/v1/accounts/{id}/keys`,
  * `DELETE /admin/v1/keys/{key_id}` (revoke), `POST /admin/v1/keys/{key_id}/rotate`.
  */

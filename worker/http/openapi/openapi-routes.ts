@@ -1,5 +1,5 @@
 /**
- * @module openapi
+ * @module openapi-routes
  * The OpenAPI 3.1 document at `GET /openapi.json` and its reference page at
  * `GET /docs` (no key needed), the security schemes, and the hook that puts
  * zod-openapi's validation failures in our error envelope.
