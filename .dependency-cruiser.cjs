@@ -2,14 +2,14 @@
  * The import rules of worker/, shared/ and gpu/sim/ (docs/architecture.md
  * explains them), checked by `npm run lint:deps` inside `npm test`.
  *
- * A file's layer follows from its path alone, first match wins:
+ * A file's layer follows from its path alone (first match wins), top to bottom:
  *   entry     worker/index.ts, worker/app.ts
  *   routes    worker/http/**
  *   services  *-service.ts
  *   objects   *-do.ts, *-storage.ts, *-db.ts (Durable Objects and storage)
- *   modules   *-rpc.ts (an object's contract), worker/env.ts
- *   routing   worker/routing/** (the router and the backend client)
- *   modules   everything else in worker/, and shared/
+ *   routing   worker/routing/** (the router and the backend client), except *-rpc.ts
+ *   modules   everything else in worker/ (*-rpc.ts contracts, env.ts, core/, streams/,
+ *             unsuffixed files of capability folders), and shared/
  * Imports go down the list, never up; type imports count.
  */
 
