@@ -26,7 +26,7 @@ const JsonSchemaFormat = z.object({
 });
 
 /** `AnyResponseFormat`: `ResponseFormat` or a structural tag (legacy or current). */
-export const ResponseFormatField = z.union([
+export const ResponseFormatField = z.discriminatedUnion("type", [
   z.object({ type: z.enum(["text", "json_object", "json_schema"]), json_schema: JsonSchemaFormat.nullish() }),
   z.looseObject({ type: z.literal("structural_tag") }),
 ]);
