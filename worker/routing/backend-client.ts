@@ -80,8 +80,8 @@ export async function openBackendStream(
     throw backendError(backend, `answered ${response.status} with content-type ${type}`);
   }
   const retryAfter = response.headers.get("retry-after");
-  const message = await readErrorMessage(response);
-  throw new BackendCallError(mapBackendFailure(backend, response.status, message, retryAfter), {
+  const { message, param } = await readErrorBody(response);
+  throw new BackendCallError(mapBackendFailure(backend, response.status, message, param, retryAfter), {
     status: response.status,
     message,
     retryAfter,
@@ -93,7 +93,20 @@ export function joinUrl(base: string, path: string): string {
   return base.endsWith("/") ? base.slice(0, -1) + path : base + path;
 }
 
-function mapBackendFailure(backend: BackendConfig, status: number, message: string | null, backendRetryAfter: string | null): ApiError {
+/**
+ * vLLM names the input as the parameter that does not fit the context
+ * (`param: "input_tokens"`, or `"input_text"` for its character pre-check):
+ * its message text has changed between versions, the parameter has not.
+ */
+const CONTEXT_PARAMS = new Set(["input_tokens", "input_text"]);
+
+function mapBackendFailure(
+  backend: BackendConfig,
+  status: number,
+  message: string | null,
+  param: string | null,
+  backendRetryAfter: string | null,
+): ApiError {
   const where = `backend ${backend.name} answered ${status}: ${message ?? "(no message)"}`;
   if (status === 401 || status === 403) {
     return new ApiError("backend_error", "The model backend is unavailable because of a server configuration problem.", {
@@ -111,8 +124,11 @@ function mapBackendFailure(backend: BackendConfig, status: number, message: stri
   }
   if (status >= 400 && status < 500 && status !== 404 && message) {
     // vLLM's 400s describe the request (a too-long prompt, a bad parameter): the client's to fix.
-    const code = /maximum context length/i.test(message) ? "context_length_exceeded" : "invalid_request";
-    return new ApiError(code, message, { internal: where });
+    if (param !== null && CONTEXT_PARAMS.has(param)) {
+      return new ApiError("context_length_exceeded", message, { param: "messages", internal: where });
+    }
+    // vLLM's validation names fields as `body.max_tokens`; the client sent `max_tokens`.
+    return new ApiError("invalid_request", message, { param: param?.replace(/^body\./, "") ?? null, internal: where });
   }
   return backendError(backend, where);
 }
@@ -124,9 +140,10 @@ export function backendError(backend: BackendConfig, internal: string): ApiError
   });
 }
 
-/** The `error.message` (or top-level `message`) of a JSON error body, if any. */
-async function readErrorMessage(response: Response): Promise<string | null> {
-  if (!response.body) return null;
+/** The `error.message` (or top-level `message`) and `error.param` of a JSON error body, if any. */
+async function readErrorBody(response: Response): Promise<{ message: string | null; param: string | null }> {
+  const none = { message: null, param: null };
+  if (!response.body) return none;
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -138,17 +155,21 @@ async function readErrorMessage(response: Response): Promise<string | null> {
       size += value.length;
     }
   } catch {
-    return null;
+    return none;
   } finally {
     reader.cancel().catch(() => {});
   }
   const text = new TextDecoder().decode(concat(chunks, size));
   try {
-    const json = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const json = JSON.parse(text) as { error?: { message?: unknown; param?: unknown } | string; message?: unknown };
     const message = typeof json.error === "object" ? json.error?.message : json.message ?? json.error;
-    return typeof message === "string" ? message.slice(0, 2048) : null;
+    const param = typeof json.error === "object" ? json.error?.param : null;
+    return {
+      message: typeof message === "string" ? message.slice(0, 2048) : null,
+      param: typeof param === "string" && param.length <= 256 ? param : null,
+    };
   } catch {
-    return null;
+    return none;
   }
 }
 
