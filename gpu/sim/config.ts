@@ -5,6 +5,7 @@
  * that sets a field to `null` returns it to that default.
  */
 import { z } from "zod";
+import { FLEET_CONFIG_DEFAULTS, FLEET_CONFIG_SHAPE } from "./fleet/fleet-config";
 
 /** Longest delay a test may ask for, so a typo cannot park a request for hours. */
 const MAX_DELAY_MS = 10 * 60 * 1000;
@@ -37,6 +38,8 @@ const SimConfigSchema = z.strictObject({
    * answer's natural length (80 to 400 tokens) unless a request asks.
    */
   min_tokens: nonNegativeInt().nullable(),
+  // ---- GPU fleet model (profile, Modal front, autoscaling): fleet/fleet-config.ts ----
+  ...FLEET_CONFIG_SHAPE,
 });
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
@@ -56,6 +59,8 @@ export const BASE_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   hang: false,
   require_proxy_auth: false,
   min_tokens: null,
+  // ---- GPU fleet model: fleet/fleet-config.ts ----
+  ...FLEET_CONFIG_DEFAULTS,
 });
 
 const SimConfigPatchSchema = z.strictObject(

@@ -4,8 +4,12 @@
  * first token, then emits one token per choice per step at the configured
  * pace, and injects the configured failures. It is an async generator so the
  * consumer pulls each event: a stream that is not read generates nothing,
- * and an aborted `signal` stops it inside any wait.
+ * and an aborted `signal` stops it inside any wait. An instance viewed
+ * through a fleet container (`inst.container`) runs the modelled engine
+ * instead (fleet/run-modelled.ts): tokens come when that container's vLLM
+ * steps produce them, whoever reads.
  */
+import { runModelled } from "./fleet/run-modelled";
 import type { Generation, SimInstance } from "./instance";
 import type { ChoicePlan } from "./plan";
 
@@ -32,6 +36,10 @@ export async function* runEngine(
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
 ): AsyncGenerator<EngineEvent, void, undefined> {
+  if (inst.container) {
+    yield* runModelled(inst, inst.container.engine, gen, plans, signal);
+    return;
+  }
   await inst.acquireSlot(gen, signal);
   await sleep(inst.config.ttft_ms, signal);
   yield { type: "start" };

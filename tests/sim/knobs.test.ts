@@ -5,6 +5,7 @@
  * broken and errored streams, hangs, Modal's proxy auth, and resets.
  */
 import { describe, expect, it } from "vitest";
+import { FLEET_CONFIG_DEFAULTS } from "../../gpu/sim/fleet/fleet-config";
 import { newSim, pollUntil, readSse, readSseData, type SimHandle } from "../helpers/sim";
 
 const ask = { model: "GAIR/LIMO", messages: [{ role: "user", content: "What is 6 times 7?" }] };
@@ -205,6 +206,7 @@ describe("the control plane", () => {
       hang: false,
       require_proxy_auth: false,
       min_tokens: null,
+      ...FLEET_CONFIG_DEFAULTS,
     });
     const set = await fetch(`${sim.url}/sim/config`, { method: "POST", body: JSON.stringify({ ttft_ms: 1000, max_concurrent: 2 }) });
     expect(await set.json()).toMatchObject({ ttft_ms: 1000, max_concurrent: 2 });
