@@ -233,7 +233,11 @@ function redirect(call: Call): Response {
   return new Response(null, { status: 303, headers: { location: location.href } });
 }
 
-/** The response with its body passed through; the slot is released when the body ends, breaks or is cancelled. */
+/**
+ * The response with its body passed through; the slot is released when the
+ * body ends, breaks or is cancelled. The first read starts at once: vLLM
+ * starts generating when it accepts a request, not when a byte is read.
+ */
 function releasing(response: Response, slot: Slot): Response {
   const source = response.body;
   if (!source) {
@@ -241,11 +245,15 @@ function releasing(response: Response, slot: Slot): Response {
     return response;
   }
   const reader = source.getReader();
+  let primed: Promise<ReadableStreamReadResult<Uint8Array>> | null = reader.read();
+  primed.catch(() => {});
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
-          const { done, value } = await reader.read();
+          const next = primed ?? reader.read();
+          primed = null;
+          const { done, value } = await next;
           if (done) {
             controller.close();
             slot.release();
