@@ -25,7 +25,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { gpuProfile } from "../gpu/sim/perf/profiles";
 import { parseDistribution } from "./plan/distribution";
-import { plan, type PlanInput, type PlanResult } from "./plan/model";
+import { operatingPoint, plan, type PlanInput, type PlanResult } from "./plan/model";
 import { loadModalPrices } from "./plan/prices";
 import { formatTable } from "./soak-reconcile";
 
@@ -86,6 +86,12 @@ export function parsePlanArgs(argv: readonly string[]): { input: PlanInput; json
   };
 }
 
+/** Containers either side of the answer, to show how p95 TTFT and utilisation move with the fleet size. */
+const SWEEP_BELOW = 2;
+const SWEEP_ABOVE = 3;
+/** Width of the utilisation bars in the text plot. */
+const BAR_WIDTH = 40;
+
 /** The report as plain JSON (rounded for people; the model's full precision stays in `plan()`). */
 export function planReport(input: PlanInput, result: PlanResult) {
   const round = (x: number, digits = 4) => (Number.isFinite(x) ? Number(x.toPrecision(digits)) : null);
@@ -135,7 +141,32 @@ export function planReport(input: PlanInput, result: PlanResult) {
       dollars_per_million_output_tokens: round(result.cost.dollarsPerMillionOutputTokens),
       always_on_dollars_per_million_output_tokens: round(result.cost.alwaysOnDollarsPerMillionOutputTokens),
     },
+    sweep: sweep(input, result).map((op) => ({
+      containers: op.containers,
+      stable: op.stable,
+      utilisation: round(op.utilisation),
+      p95_ttft_seconds_warm: round(op.p95TtftSeconds),
+    })),
   };
+}
+
+function sweep(input: PlanInput, result: PlanResult) {
+  const centre = result.containersNeeded ?? input.maxContainers;
+  const first = Math.max(1, input.minContainers, centre - SWEEP_BELOW);
+  const last = Math.min(input.maxContainers, centre + SWEEP_ABOVE);
+  return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => operatingPoint(input, first + i));
+}
+
+/** A text plot: one bar of utilisation per container count, with its p95 TTFT. */
+function plot(report: ReturnType<typeof planReport>): string {
+  const rows = report.sweep.map((r) => {
+    const u = r.stable ? (r.utilisation ?? 1) : 1;
+    const bar = "#".repeat(Math.round(u * BAR_WIDTH)).padEnd(BAR_WIDTH, ".");
+    const mark = r.containers === report.containers_needed ? " <- needed" : "";
+    const p95 = r.stable ? `p95 TTFT ${r.p95_ttft_seconds_warm} s` : "unstable";
+    return `${String(r.containers).padStart(4)} containers |${bar}| ${r.stable ? `${Math.round(u * 100)} %` : "100 %"}, ${p95}${mark}`;
+  });
+  return ["utilisation and warm p95 TTFT by fleet size:", ...rows].join("\n");
 }
 
 function table(report: ReturnType<typeof planReport>): string {
@@ -176,7 +207,7 @@ function main(): void {
     return;
   }
   const report = planReport(parsed.input, plan(parsed.input));
-  if (!parsed.json) console.log(`${table(report)}\n`);
+  if (!parsed.json) console.log(`${table(report)}\n\n${plot(report)}\n`);
   console.log(JSON.stringify(report, null, 2));
 }
 

@@ -57,14 +57,9 @@ export async function* runEngine(
         yield { type: "finish", choice: plan.index };
         continue;
       }
-      // Read the config at every token, so a test can change it mid-stream.
-      const { drop_after_tokens: dropAfter, error_after_tokens: errorAfter } = inst.config;
-      if (dropAfter !== null && gen.generated >= dropAfter) {
-        yield { type: "drop" };
-        return;
-      }
-      if (errorAfter !== null && gen.generated >= errorAfter) {
-        yield { type: "error" };
+      const failure = injectedFailure(inst, gen);
+      if (failure) {
+        yield failure;
         return;
       }
       positions[plan.index] = position + 1;
@@ -76,6 +71,17 @@ export async function* runEngine(
     if (tps > 0) await sleep(1000 / tps, signal);
     else if (step % YIELD_EVERY_STEPS === 0) await sleep(0, signal);
   }
+}
+
+/**
+ * The failure drop_after_tokens or error_after_tokens injects before the
+ * next token, or null. Read at every token, so a test can change it mid-stream.
+ */
+export function injectedFailure(inst: SimInstance, gen: Generation): Extract<EngineEvent, { type: "drop" | "error" }> | null {
+  const { drop_after_tokens: dropAfter, error_after_tokens: errorAfter } = inst.config;
+  if (dropAfter !== null && gen.generated >= dropAfter) return { type: "drop" };
+  if (errorAfter !== null && gen.generated >= errorAfter) return { type: "error" };
+  return null;
 }
 
 /** Waits `ms` (0 still yields a macrotask); rejects with the abort reason. */

@@ -7,7 +7,7 @@
  * recomputed: its stream pauses. A lost container ends the stream as a
  * broken connection. The drop/error knobs apply as in the simple engine.
  */
-import type { EngineEvent } from "../engine";
+import { injectedFailure, type EngineEvent } from "../engine";
 import type { Generation, SimInstance } from "../instance";
 import type { ChoicePlan } from "../plan";
 import type { EngineSequence, VllmEngine } from "./vllm-engine";
@@ -56,13 +56,9 @@ export async function* runModelled(
             started = true;
             yield { type: "start" };
           }
-          const { drop_after_tokens: dropAfter, error_after_tokens: errorAfter } = inst.config;
-          if (dropAfter !== null && gen.generated >= dropAfter) {
-            yield { type: "drop" };
-            return;
-          }
-          if (errorAfter !== null && gen.generated >= errorAfter) {
-            yield { type: "error" };
+          const failure = injectedFailure(inst, gen);
+          if (failure) {
+            yield failure;
             return;
           }
           const position = emitted[i] ?? 0;
