@@ -67,12 +67,18 @@ async function compareEquations(a: Shape, b: Shape, ctx: CompareContext): Promis
   const rhs = (s: Extract<Shape, { kind: "equation" }>) => parseShape(normalizeAnswer(s.rhs));
   if (a.kind === "equation" && b.kind === "equation") {
     if (isSingleVariable(a.lhs) && a.lhs === b.lhs) return compareShapes(rhs(a), rhs(b), ctx);
+    // `x = 5` against `k = 5`: two names for one value (LIMO strips both names).
+    const [ra, rb] = [rhs(a), rhs(b)];
+    if (isSingleVariable(a.lhs) && isSingleVariable(b.lhs) && isConstant(ra) && isConstant(rb)) return compareShapes(ra, rb, ctx);
     if (!ctx.symbolic) return undecided("needs the CAS");
     const { compareEquations: cas } = await loadSymbolic();
     return guarded(() => cas([a.lhs, a.rhs], [b.lhs, b.rhs], ctx.budget));
   }
   const eq = (a.kind === "equation" ? a : b) as Extract<Shape, { kind: "equation" }>;
-  if (!isSingleVariable(eq.lhs)) return undecided("an equation against a value");
+  if (!isSingleVariable(eq.lhs)) {
+    const other = a.kind === "equation" ? b : a;
+    return isConstant(other) ? different("equation", "an equation against a number") : undecided("an equation against an expression");
+  }
   // `x = 5` against `5`: the value is the right side (LIMO strips `x=` too).
   return a.kind === "equation" ? compareShapes(rhs(a), b, ctx) : compareShapes(a, rhs(b as Extract<Shape, { kind: "equation" }>), ctx);
 }
@@ -84,8 +90,8 @@ function compareTexts(a: Shape, b: Shape): Verdict {
     return different("text", "different words");
   }
   const other = a.kind === "text" ? b : a;
-  if (other.kind === "scalar" && /^[-+]?[\d.,]+$/.test(other.text)) return different("text", "a word against a number");
-  return undecided("a word against an expression");
+  if (other.kind === "scalar" && !isConstant(other)) return undecided("a word against an expression");
+  return different("text", "a word against a value");
 }
 
 async function compareMatrices(a: Shape, b: Shape, ctx: CompareContext): Promise<Verdict> {
@@ -161,4 +167,10 @@ function perfectMatching(m: (boolean | null)[][]): boolean {
     return false;
   };
   return m.every((_, i) => tryRow(i, new Array<boolean>(m.length).fill(false)));
+}
+
+/** A scalar without variables (only digits, operators, LaTeX commands, and i or e as constants). */
+export function isConstant(s: Shape): boolean {
+  if (s.kind !== "scalar") return false;
+  return !/[A-Za-z]/.test(s.text.replace(/\\[A-Za-z]+/g, "").replace(/(?<![A-Za-z])[ie](?![A-Za-z])/g, ""));
 }

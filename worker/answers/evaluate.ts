@@ -38,6 +38,22 @@ export function freeVariables(e: MathJson, into: Set<string> = new Set()): Set<s
   return into;
 }
 
+// Set when an operation on real operands gave a non-real result (sqrt of a negative, log of a negative,
+// a fractional power of a negative): the point is outside the real domain of the expression.
+let leftReals = false;
+
+/** `e` at `values`, and whether evaluating it left the reals (the point is then outside its real domain). */
+export function evaluateInReals(e: MathJson, values: ReadonlyMap<string, number>): { value: Complex; leftReals: boolean } {
+  leftReals = false;
+  const value = evaluate(e, values);
+  return { value, leftReals };
+}
+
+function leaves(a: Complex, r: Complex): Complex {
+  if (a.im === 0 && r.im !== 0) leftReals = true;
+  return r;
+}
+
 /** `e` evaluated with `values` for its variables. Throws `Unsupported`. */
 export function evaluate(e: MathJson, values: ReadonlyMap<string, number>): Complex {
   if (typeof e === "number") return c(e);
@@ -63,23 +79,23 @@ export function evaluate(e: MathJson, values: ReadonlyMap<string, number>): Comp
     case "Divide":
       return div(first, v[1] as Complex);
     case "Power":
-      return pow(first, v[1] as Complex);
+      return (v[1] as Complex).im === 0 ? leaves(first, pow(first, v[1] as Complex)) : pow(first, v[1] as Complex);
     case "Square":
       return mul(first, first);
     case "Sqrt":
-      return sqrt(first);
+      return leaves(first, sqrt(first));
     case "Root":
-      return root(first, v[1] as Complex);
+      return leaves(first, root(first, v[1] as Complex));
     case "Exp":
       return exp(first);
     case "Ln":
-      return log(first);
+      return leaves(first, log(first));
     case "Log":
-      return div(log(first), log(v[1] ?? c(10)));
+      return div(leaves(first, log(first)), log(v[1] ?? c(10)));
     case "Lb":
-      return div(log(first), log(c(2)));
+      return div(leaves(first, log(first)), log(c(2)));
     case "Lg":
-      return div(log(first), log(c(10)));
+      return div(leaves(first, log(first)), log(c(10)));
     case "Abs":
       return c(Math.hypot(first.re, first.im));
     default:

@@ -8,6 +8,7 @@
  * no "and" inside words, no parentheses, so `2(x+1)` never becomes `2x+1`.
  */
 import { readGroup } from "./latex";
+import { parseNumberWords, type NumberWords } from "./words";
 
 /** What normalisation kept and what it set aside. */
 export interface Normalized {
@@ -57,9 +58,12 @@ export function normalizeAnswer(raw: string): Normalized {
   s = s.replace(/\\(?:varnothing|emptyset)(?![A-Za-z])/g, "\\emptyset");
   s = s.replace(/\\infinity|(?<![A-Za-z\\])(?:infinity|inf)(?![A-Za-z])/g, "\\infty");
   s = s.replace(/\\dots|\\ldots|\\cdots/g, "\\dots");
+  s = ascii(s);
+  s = s.replace(/\\mathbb\s*\{?R\}?|\ball real numbers\b/g, "(-\\infty,\\infty)");
   s = fixArguments(s);
   let degrees = false;
-  s = s.replace(DEGREES, () => {
+  // Inside a trigonometric function the degree sign is part of the argument: the CAS reads it.
+  if (!/\\(?:sin|cos|tan|cot|sec|csc)(?![A-Za-z])/.test(s)) s = s.replace(DEGREES, () => {
     degrees = true;
     return "";
   });
@@ -83,8 +87,32 @@ export function normalizeAnswer(raw: string): Normalized {
     unit = u.unit;
   }
   s = s.trim().replace(/[.,;]+$/, "").trim();
+  // "eight", "one half": an answer written in words is that number.
+  const words = /^[A-Za-z -]+$/.test(s) ? parseNumberWords(s) : [];
+  if (words.length === 1 && (words[0] as NumberWords).start === 0 && (words[0] as NumberWords).end === s.length) s = (words[0] as NumberWords).latex;
+  // `1,000` is a thousand only when it is the whole answer; `1, 000` (and a comma in a list) separates items.
+  if (/^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/,/g, "");
   const spaced = s.replace(/\s+/g, " ");
   return { text: squeeze(spaced), spaced, percent, degrees, money, unit };
+}
+
+const ASCII_FUNCTIONS = /(?<![A-Za-z\\])(sin|cos|tan|cot|sec|csc|ln|log|exp|arcsin|arccos|arctan|pi)(?![A-Za-z])/g;
+
+// What a student types without LaTeX: `sqrt(2)`, `pi/2`, `2*pi`, `x**2`.
+function ascii(s: string): string {
+  let out = s.replace(/\*\*/g, "^").replace(/(?<!\\)\*/g, "\\cdot ").replace(ASCII_FUNCTIONS, "\\$1 ");
+  for (let at = out.search(/(?<![A-Za-z\\])sqrt\s*\(/); at >= 0; at = out.search(/(?<![A-Za-z\\])sqrt\s*\(/)) {
+    const open = out.indexOf("(", at);
+    let depth = 0;
+    let close = -1;
+    for (let i = open; i < out.length && close < 0; i++) {
+      if (out[i] === "(") depth++;
+      else if (out[i] === ")" && --depth === 0) close = i;
+    }
+    if (close < 0) break;
+    out = `${out.slice(0, at)}\\sqrt{${out.slice(open + 1, close)}}${out.slice(close + 1)}`;
+  }
+  return out;
 }
 
 function unwrapMath(s: string): string {
@@ -111,6 +139,14 @@ function fixArguments(s: string): string {
     out += s.slice(i, m.index) + m[0];
     let at = m.index + m[0].length;
     const arity = m[1] === "sqrt" ? 1 : 2;
+    // `\sqrt66` is read as LIMO's `_fix_sqrt` reads it, the whole number under the root.
+    const digits = m[1] === "sqrt" ? /^\s*(\d+)/.exec(s.slice(at)) : null;
+    if (digits) {
+      out += `{${digits[1]}}`;
+      i = at + digits[0].length;
+      command.lastIndex = i;
+      continue;
+    }
     if (m[1] === "sqrt") {
       const opt = /^\s*\[[^\]]*\]/.exec(s.slice(at));
       if (opt) {
@@ -167,9 +203,28 @@ function unitWord(words: string, power: string | undefined): string | null {
   const parts = w.split(/\s+/);
   if (parts.some((p) => NOT_UNITS.has(p))) return null;
   if (parts.length === 1 && (parts[0] as string).length < 3 && !SHORT_UNITS.has(parts[0] as string)) return null;
-  const singular = parts.map((p) => (p.length > 3 && p.endsWith("es") && /(?:ch|sh|x)es$/.test(p) ? p.slice(0, -2) : p.length > 3 && p.endsWith("s") ? p.slice(0, -1) : p)).join(" ");
+  const singular = parts.map((p) => alias(singularOf(p))).join(" ");
+  // "square inches" is inch^2, "cubic feet" foot^3.
+  const powered = singular.replace(/^(?:square|sq) (.+)$/, "$1^2").replace(/^cubic (.+)$/, "$1^3");
   const exponent = power ? `^${power.replace(/[^\d]/g, "")}` : "";
-  return singular + exponent;
+  return powered + exponent;
+}
+
+// Abbreviations and plurals of one unit spelled one way ("in", "inches" -> "inch").
+const UNIT_ALIASES: Record<string, string> = {
+  in: "inch", inches: "inch", ft: "foot", feet: "foot", foots: "foot", yd: "yard", mi: "mile", hr: "hour", h: "hour", min: "minute",
+  s: "second", sec: "second", m: "meter", metre: "meter", cm: "centimeter", mm: "millimeter", km: "kilometer", g: "gram",
+  kg: "kilogram", l: "liter", litre: "liter", lb: "pound", oz: "ounce",
+};
+
+function singularOf(p: string): string {
+  if (UNIT_ALIASES[p] !== undefined || p.length <= 3) return p;
+  if (/(?:ch|sh|x)es$/.test(p)) return p.slice(0, -2);
+  return p.endsWith("s") ? p.slice(0, -1) : p;
+}
+
+function alias(word: string): string {
+  return UNIT_ALIASES[word] ?? word;
 }
 
 // Spaces carry no meaning in LaTeX maths except after a control word before a letter (`\pi r`).

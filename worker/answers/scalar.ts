@@ -7,7 +7,7 @@
  * first use with a dynamic `import()`.
  */
 import type { WorkBudget } from "./budget";
-import { equalRationals, parseNumericLiteral, toNumber, type NumericLiteral } from "./rational";
+import { equalRationals, parseNumericLiteral, rational, toNumber, type NumericLiteral, type Rational } from "./rational";
 import { withinRounding } from "./numeric";
 import { BUDGET_SPENT, different, equal, undecided, type Verdict } from "./verdict";
 
@@ -36,7 +36,9 @@ const BASE_LITERAL = /^(\w+)_\{?(\d+)\}?$/;
 const ROUNDED_DECIMAL = /\d*\.\d*[1-9]/;
 
 /** Compares two normalised scalar expressions. */
-export async function compareScalars(ref: string, cand: string, refFlags: SideFlags, candFlags: SideFlags, ctx: ScalarContext): Promise<Verdict> {
+export async function compareScalars(refText: string, candText: string, refFlags: SideFlags, candFlags: SideFlags, ctx: ScalarContext): Promise<Verdict> {
+  let ref = refText;
+  let cand = candText;
   if (ref === cand) return equal("normalized", "same after normalisation");
   if (!ctx.budget.spend(1 + ((ref.length + cand.length) >> 4))) return undecided(BUDGET_SPENT);
   const base = compareBases(ref, cand);
@@ -45,6 +47,9 @@ export async function compareScalars(ref: string, cand: string, refFlags: SideFl
   const y = parseNumericLiteral(cand);
   if (x && y) return compareLiterals(x, y, refFlags.percent || candFlags.percent, refFlags, candFlags);
   if (!ctx.symbolic) return undecided("needs the CAS");
+  // The CAS reads `58,500` as a list: give it the number.
+  if (x) ref = latexOf(x);
+  if (y) cand = latexOf(y);
   const approximate = ROUNDED_DECIMAL.test(ref) || ROUNDED_DECIMAL.test(cand);
   const { compareExpressions } = await loadSymbolic();
   const plain = guarded(() => compareExpressions(ref, cand, ctx.budget, approximate));
@@ -77,7 +82,7 @@ function compareLiterals(x: NumericLiteral, y: NumericLiteral, percent: boolean,
   const candidates: [NumericLiteral, NumericLiteral][] = [[x, y]];
   // "50\%" is 50 (the percent sign left off) or 0.5 (the same quantity as a fraction).
   if (percent) {
-    const hundredth = (n: NumericLiteral): NumericLiteral => ({ ...n, value: { num: n.value.num, den: n.value.den * 100n } });
+    const hundredth = (n: NumericLiteral): NumericLiteral => ({ ...n, value: rational(n.value.num, n.value.den * 100n) as Rational });
     if (refFlags.percent && !candFlags.percent) candidates.push([hundredth(x), y]);
     if (candFlags.percent && !refFlags.percent) candidates.push([x, hundredth(y)]);
   }
@@ -90,6 +95,14 @@ function compareLiterals(x: NumericLiteral, y: NumericLiteral, percent: boolean,
     }
   }
   return different("numeric", `${show(x)} and ${show(y)} are different numbers`);
+}
+
+function latexOf(n: NumericLiteral): string {
+  const num = n.value.num < 0n ? `-${-n.value.num}` : String(n.value.num);
+  if (n.value.den === 1n) return num;
+  // A rounded decimal stays a decimal, so the rounding tolerance still applies.
+  if (n.approximate) return String(toNumber(n.value));
+  return `\\frac{${num}}{${n.value.den}}`;
 }
 
 function show(n: NumericLiteral): string {

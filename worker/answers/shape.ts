@@ -26,7 +26,7 @@ const MAX_SHAPE_DEPTH = 4;
 export const MAX_SHAPE_ITEMS = 64;
 
 // "(A)", "(A) 5", "**(A)**"; and a bare "A", "A.", "A)", "A: 5".
-const CHOICE_PAREN = /^(?:\*\*)?\(([A-E])\)(?:\*\*)?\s*(.*)$/;
+const CHOICE_PAREN = /^(?:\*\*)?\(([A-Ea-e])\)(?:\*\*)?\s*(.*)$/;
 const CHOICE_BARE = /^(?:\*\*)?([A-E])(?:\*\*)?(?:[.:)]\s*(.*))?$/;
 // Words joined by single spaces, hyphens or apostrophes ("Evelyn", "no change", "x-axis"); "p - q" is maths.
 const TEXT = /^[A-Za-z]+(?:[ '-][A-Za-z]+)*$/;
@@ -39,9 +39,9 @@ export function parseShape(n: Normalized): Shape {
   const choice = CHOICE_PAREN.exec(n.spaced) ?? CHOICE_BARE.exec(n.spaced);
   if (choice) {
     const rest = (choice[2] ?? "").trim();
-    return { kind: "choice", letter: choice[1] as string, text: rest === "" ? null : squeezeSpaces(rest) };
+    return { kind: "choice", letter: (choice[1] as string).toUpperCase(), text: rest === "" ? null : squeezeSpaces(rest) };
   }
-  if (TEXT.test(n.spaced) && /[A-Za-z]{3}/.test(n.spaced) && !/^(?:and|or)$/i.test(n.spaced)) {
+  if (TEXT.test(n.spaced) && (/[A-Za-z]{3}/.test(n.spaced) || /^no$/i.test(n.spaced)) && !/^(?:and|or)$/i.test(n.spaced)) {
     return { kind: "text", words: n.spaced.toLowerCase().replace(/^(?:the|an?)\s+/, "") };
   }
   const words = n.spaced.replace(/\s*(?<![A-Za-z\\])(?:and|or)(?![A-Za-z])\s*/g, ",");
@@ -63,7 +63,6 @@ function shapeOf(raw: string, depth: number): Shape {
   if (matrix) return matrixOf(matrix[2] as string, depth);
   const unionParts = splitTopLevel(s, /\\cup(?![A-Za-z])/);
   if (unionParts.length > 1) return { kind: "union", parts: unionParts.map((p) => shapeOf(p, depth + 1)) };
-  if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(s)) return { kind: "scalar", text: s };
   if (s.startsWith("\\{") && s.endsWith("\\}") && balancedSetBraces(s)) {
     return { kind: "set", items: listItems(s.slice(2, -2), depth) };
   }
@@ -131,7 +130,7 @@ function cleanSign(s: string): string {
 // `x > 2` is (2, \infty); `-2 \le x \le 7` is [-2, 7]; `2 < x` is (2, \infty).
 function inequality(s: string): Shape | null {
   if (!RELATION.test(s)) return null;
-  const parts = s.split(/(\\le(?![A-Za-z])|\\ge(?![A-Za-z])|<|>)/);
+  const parts = s.split(/(\\le(?![A-Za-z])|\\ge(?![A-Za-z])|<|>)/).map((p) => p.trim());
   const infinity = (sign: string): Shape => ({ kind: "scalar", text: `${sign}\\infty` });
   const scalar = (text: string): Shape => ({ kind: "scalar", text });
   if (parts.length === 3) {

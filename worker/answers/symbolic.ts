@@ -17,8 +17,10 @@
  *   points (positive and negative), in double-precision complex arithmetic;
  *   equal needs agreement at every point where both are defined (at least
  *   three positive ones) and one more agreement to 80 digits; a disagreement
- *   at a positive point means different; agreement on positives only (as
- *   sqrt(x^2) and x) is undecided.
+ *   at any point means different (|x| and x differ). Variables are real: a
+ *   point where a side leaves the reals (the square root of a negative) is
+ *   outside that side's domain and is skipped, so sqrt(x) sqrt(y) equals
+ *   sqrt(xy).
  * - Equations compare as the zero sets of left minus right: proportional
  *   everywhere means equal; two affine equations that are not proportional
  *   differ; anything else is undecided.
@@ -27,7 +29,7 @@
  */
 import { ComputeEngine, type Expression } from "@cortex-js/compute-engine";
 import type { WorkBudget } from "./budget";
-import { countNodes, evaluate, freeVariables, Unsupported, type Complex, type MathJson } from "./evaluate";
+import { countNodes, evaluate, evaluateInReals, freeVariables, Unsupported, type Complex, type MathJson } from "./evaluate";
 import { complexWithinRounding, EXACT_RELATIVE_TOLERANCE, isFiniteComplex, relativeDistance } from "./numeric";
 import { BUDGET_SPENT, different, equal, undecided, type Verdict } from "./verdict";
 
@@ -173,10 +175,22 @@ function points(variables: string[], count: number, negative: boolean, seed: num
 
 type PointResult = "agree" | "differ" | "noise" | "skip" | "unsupported";
 
+function realValueOf(p: Parsed, point: ReadonlyMap<string, number>): Complex | "outside" | null {
+  try {
+    const r = evaluateInReals(p.json, point);
+    return r.leftReals ? "outside" : r.value;
+  } catch (e) {
+    if (e instanceof Unsupported) return null;
+    throw e;
+  }
+}
+
+// Variables are real: a point where either side leaves the reals (sqrt of a negative) is outside its domain.
 function atPoint(a: Parsed, b: Parsed, point: Map<string, number>, approximate: boolean): PointResult {
-  const x = valueOf(a, point);
-  const y = valueOf(b, point);
+  const x = realValueOf(a, point);
+  const y = realValueOf(b, point);
   if (x === null || y === null) return "unsupported";
+  if (x === "outside" || y === "outside") return "skip";
   if (!isFiniteComplex(x) || !isFiniteComplex(y)) return "skip";
   if (approximate) return complexWithinRounding(x, y) ? "agree" : "differ";
   const gap = relativeDistance(x, y);
@@ -201,7 +215,8 @@ function compareFunctions(a: Parsed, b: Parsed, variables: string[], budget: Wor
   if (pos.noise > 0 || pos.agree < MIN_POSITIVE_AGREEMENTS) return undecided("too few points to compare");
   const neg = tally(points(variables, NEGATIVE_POINTS, true, 0xbad5eed));
   if (neg.spent) return undecided(BUDGET_SPENT);
-  if (neg.differ > 0 || neg.noise > 0) return undecided("equal for positive values only");
+  if (neg.differ > 0) return different("symbolic", `equal for positive ${variables.join(", ")} only`);
+  if (neg.noise > 0) return undecided("too close to tell apart at negative values");
   if (approximate) return equal("symbolic", `agree within rounding at ${pos.agree + neg.agree} points`);
   // One more check to 80 digits at a point, so floating noise cannot make a difference look like equality.
   if (!budget.spend((a.nodes + b.nodes) * HIGH_PRECISION_UNITS_PER_NODE)) return undecided(BUDGET_SPENT);
