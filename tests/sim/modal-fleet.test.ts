@@ -29,7 +29,7 @@ async function fleetSim(patch: SimConfigPatch) {
   expect(res.status).toBe(200);
   const stats = async (): Promise<SimStats> => (await (await sim.fetch(new Request(`${BASE}/sim/stats`))).json()) as SimStats;
   const chat = (body: Record<string, unknown> = {}, init: RequestInit = {}) =>
-    sim.fetch(new Request(`${BASE}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask, stream: true, ...body }), ...init }));
+    sim.fetch(new Request(`${BASE}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...ask, stream: true, ...body }), ...init }));
   /**
    * Advances simulated time until `promise` settles: event by event, or at
    * least `strideMs` a turn for long runs whose every step need not be seen.
