@@ -21,6 +21,8 @@ export const EVAL_USAGE = `Usage: npm run eval -- --dataset math500|aime24|amc23
   --temperature T        default 0 (greedy), or 0.7 with --samples > 1
   --top-p P              default 1 at temperature 0, else 0.95
   --max-tokens M         default 32768 (the API grants what fits the context)
+  --seed S               sample i is sent with seed S + i (default 0 when sampling, none when greedy),
+                         so a sampled run can be repeated
   --system-prompt TEXT   default LIMO's: "${LIMO_SYSTEM_PROMPT}"
   --out DIR              where results.jsonl and the report go (default eval/runs/<dataset>-<time>)
   --resume               continue the run in --out: problems already done are skipped
@@ -45,6 +47,8 @@ export const DEFAULT_ORACLE_SEED = 1;
 /** The API takes at most this many concurrent requests from one client in practice; a typo of 8000 is refused. */
 const MAX_CONCURRENCY = 256;
 const MAX_SAMPLES = 1024;
+/** vLLM takes a 64-bit seed; JSON numbers are exact up to 2^53. */
+const MAX_SEED = Number.MAX_SAFE_INTEGER - MAX_SAMPLES;
 
 export type ProgressMode = "auto" | "bar" | "lines" | "none";
 
@@ -56,6 +60,8 @@ export interface Sampling {
   topP: number;
   maxTokens: number;
   samples: number;
+  /** Sample i is sent with `seed` seed + i; null sends none. */
+  seed: number | null;
 }
 
 export interface EvalOptions extends Sampling {
@@ -85,6 +91,7 @@ const OPTIONS = {
   temperature: { type: "string" },
   "top-p": { type: "string" },
   "max-tokens": { type: "string" },
+  seed: { type: "string" },
   "system-prompt": { type: "string" },
   out: { type: "string" },
   resume: { type: "boolean" },
@@ -113,7 +120,7 @@ export function parseEvalArgs(argv: readonly string[], env: Record<string, strin
   if (topP === 0) throw new EvalUsageError("--top-p must be above 0");
   const given: [keyof Sampling, unknown][] = [
     ["samples", values.samples], ["temperature", values.temperature], ["topP", values["top-p"]],
-    ["maxTokens", values["max-tokens"]], ["systemPrompt", values["system-prompt"]], ["model", values.model],
+    ["maxTokens", values["max-tokens"]], ["systemPrompt", values["system-prompt"]], ["model", values.model], ["seed", values.seed],
   ];
   for (const [name, value] of given) if (value !== undefined) explicit.add(name);
 
@@ -140,6 +147,8 @@ export function parseEvalArgs(argv: readonly string[], env: Record<string, strin
     topP,
     maxTokens: integer(values["max-tokens"], "--max-tokens", 1, Number.MAX_SAFE_INTEGER) ?? DEFAULT_MAX_TOKENS,
     systemPrompt: values["system-prompt"] ?? LIMO_SYSTEM_PROMPT,
+    // Independent, repeatable samples: vLLM seeds each request's sampler with its `seed`.
+    seed: integer(values.seed, "--seed", 0, MAX_SEED) ?? (temperature > 0 ? 0 : null),
     out: values.out ?? null,
     resume: values.resume ?? false,
     cache: values.cache ?? false,

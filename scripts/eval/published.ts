@@ -1,8 +1,9 @@
 /**
  * @module eval-published
- * LIMO's published results (the LIMO paper, arXiv 2502.03387, and the
- * GAIR-NLP/LIMO README for LIMO-v2), pass@1 with greedy decoding at
- * max_tokens 32768, in percent, keyed by our public model id.
+ * LIMO's published results (the LIMO paper, arXiv 2502.03387: LIMO in its
+ * first version, LIMO-v2 in the revised one; data/limo-eval/README.md), pass@1
+ * with greedy decoding at max_tokens 32768, in percent, keyed by our public
+ * model id.
  */
 import { MODEL_CATALOGUE } from "../../shared/constants";
 

@@ -73,7 +73,7 @@ export function renderMarkdown(report: EvalReport, plots: { levels: string | nul
     `| model (asked) | \`${s.model}\` |`,
     `| served model | ${s.served_models.map((m) => `\`${m}\``).join(", ") || "-"} |`,
     `| system prompt | \`${s.systemPrompt.replace(/\|/g, "\\|")}\` |`,
-    `| sampling | temperature ${s.temperature}, top_p ${s.topP}, max_tokens ${s.maxTokens}, ${k} sample${k === 1 ? "" : "s"} per problem |`,
+    `| sampling | temperature ${s.temperature}, top_p ${s.topP}, max_tokens ${s.maxTokens}, ${k} sample${k === 1 ? "" : "s"} per problem${s.seed === null ? "" : `, seed ${s.seed} + sample`} |`,
     `| data set | ${report.dataset.path} (${report.dataset.problems_in_file} problems, sha256 ${report.dataset.sha256.slice(0, 12)}…) |`,
     `| cache | ${s.cache ? "allowed" : "off (Cache-Control: no-store)"} |`,
     `| concurrency | ${s.concurrency} |`,

@@ -104,7 +104,7 @@ function openRun(dir: string, options: EvalOptions, dataset: ReturnType<typeof l
     if (existing || existsSync(join(dir, RESULTS_FILE))) throw new EvalUsageError(`${dir} already holds a run: add --resume to continue it, or choose another --out`);
     const sampling: Sampling = {
       model: options.model, systemPrompt: options.systemPrompt, temperature: options.temperature,
-      topP: options.topP, maxTokens: options.maxTokens, samples: options.samples,
+      topP: options.topP, maxTokens: options.maxTokens, samples: options.samples, seed: options.seed,
     };
     const fileInfo = { name: dataset.name, path: dataset.path, sha256: dataset.sha256, problems: dataset.problems.length };
     return { version: 1, run_id: newRunId(), created_at: Date.now(), dataset: fileInfo, sampling, sessions: [] };

@@ -39,7 +39,7 @@ export function idempotencyKey(runId: string, problemId: string, sample: number)
 }
 
 /** The chat request LIMO's evaluation sends (eval.py with --surround_with_messages). */
-export function requestBody(sampling: Sampling, problem: Problem): Record<string, unknown> {
+export function requestBody(sampling: Sampling, problem: Problem, sample: number): Record<string, unknown> {
   return {
     model: sampling.model,
     messages: [
@@ -49,6 +49,7 @@ export function requestBody(sampling: Sampling, problem: Problem): Record<string
     temperature: sampling.temperature,
     top_p: sampling.topP,
     max_tokens: sampling.maxTokens,
+    ...(sampling.seed === null ? {} : { seed: sampling.seed + sample }),
   };
 }
 
@@ -56,7 +57,7 @@ export function requestBody(sampling: Sampling, problem: Problem): Record<string
 export async function runSample(ctx: SampleContext, problem: Problem, sample: number, deps: ClientDeps): Promise<ResultRow | null> {
   const key = idempotencyKey(ctx.runId, problem.id, sample);
   const outcome = await requestCompletion(
-    { baseUrl: ctx.baseUrl, apiKey: ctx.apiKey, body: requestBody(ctx.sampling, problem), idempotencyKey: key, cache: ctx.cache },
+    { baseUrl: ctx.baseUrl, apiKey: ctx.apiKey, body: requestBody(ctx.sampling, problem, sample), idempotencyKey: key, cache: ctx.cache },
     deps,
   );
   const base = {
