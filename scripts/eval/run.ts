@@ -77,7 +77,14 @@ export async function runEval(options: EvalOptions, control: RunControl, deps: R
     session.ended_at = deps.clock.now();
     session.interrupted = interrupted;
     writeRunState(dir, state);
-    const simulator: SimulatorFacts | null = stack && options.oracle ? await readOracleStats(stack.simUrl, options.oracle) : null;
+    let simulator: SimulatorFacts | null = null;
+    if (stack && options.oracle) {
+      // Ctrl-C in a terminal reaches the stack too: then its count is gone, and the report goes without it.
+      simulator = await readOracleStats(stack.simUrl, options.oracle).catch((err: unknown) => {
+        log(`eval: no simulator count (${err instanceof Error ? err.message : String(err)})`);
+        return null;
+      });
+    }
     const rows = latestRows(readResults(dir));
     const report = await buildReport({
       state,
@@ -134,9 +141,9 @@ async function runPool(
   const snapshot: ProgressSnapshot = {
     done: earlier.length, total: planned.length * samples, doneThisSession: 0,
     correct: earlier.filter((r) => r.correct === true).length, answered: earlier.length, errors: 0,
-    tokensThisSession: 0, costMicroUsd: earlier.reduce((a, r) => a + (r.cost_micro_usd ?? r.list_cost_micro_usd ?? 0), 0),
-    costKind: isBilled(ctx) ? "billed" : "list", rateLimitedRetries: 0,
+    tokensThisSession: 0, costMicroUsd: 0, costKind: isBilled(ctx) ? "billed" : "list", rateLimitedRetries: 0,
   };
+  for (const row of earlier) snapshot.costMicroUsd += costShown(snapshot, row);
   const progress = deps.progress ?? new LineProgress(log, () => deps.clock.now());
   if (earlier.length) progress.note(`resuming: ${earlier.length} of ${snapshot.total} samples already done`);
   progress.update(snapshot);
@@ -188,7 +195,12 @@ function record(snapshot: ProgressSnapshot, row: ResultRow): void {
   }
   snapshot.answered++;
   if (row.correct === true) snapshot.correct++;
-  snapshot.costMicroUsd += snapshot.costKind === "billed" ? (row.cost_micro_usd ?? 0) : (row.list_cost_micro_usd ?? 0);
+  snapshot.costMicroUsd += costShown(snapshot, row);
+}
+
+/** The row's cost as the progress display counts it: billed, or at list prices when nothing is billed. */
+function costShown(snapshot: ProgressSnapshot, row: ResultRow): number {
+  return (snapshot.costKind === "billed" ? row.cost_micro_usd : row.list_cost_micro_usd) ?? 0;
 }
 
 function writeReport(dir: string, report: EvalReport, rows: readonly ResultRow[], sampling: Sampling): void {

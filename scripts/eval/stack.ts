@@ -24,10 +24,11 @@ export interface EmbeddedStack {
 
 /** Starts the stack and, when asked, the oracle; resolves once the API answers. */
 export async function startEmbeddedStack(oracle: { accuracy: number; seed: number } | null): Promise<EmbeddedStack> {
-  const stack = await startDevStack({
-    SIM_TOKENS_PER_SECOND: process.env.SIM_TOKENS_PER_SECOND ?? EMBEDDED_SIM_TOKENS_PER_SECOND,
-    WRANGLER_LOG: "warn",
-  });
+  // Detached: the first Ctrl-C lets the requests in flight finish, so the stack must outlive it.
+  const stack = await startDevStack(
+    { SIM_TOKENS_PER_SECOND: process.env.SIM_TOKENS_PER_SECOND ?? EMBEDDED_SIM_TOKENS_PER_SECOND, WRANGLER_LOG: "warn" },
+    { detached: true },
+  );
   try {
     if (oracle) await configureOracle(stack.simUrl, oracle);
   } catch (err) {
