@@ -24,7 +24,9 @@ describe("the command line", () => {
   });
 
   it("samples at LIMO's 0.7 / 0.95 with --samples K unless told otherwise", () => {
-    expect(parseEvalArgs(["--dataset", "aime24", "--samples", "8"])).toMatchObject({ samples: 8, temperature: 0.7, topP: 0.95 });
+    expect(parseEvalArgs(["--dataset", "aime24", "--samples", "8"])).toMatchObject({ samples: 8, temperature: 0.7, topP: 0.95, seed: 0 });
+    expect(parseEvalArgs(["--dataset", "aime24"])!.seed).toBeNull();
+    expect(parseEvalArgs(["--dataset", "aime24", "--samples", "2", "--seed", "9"])!.explicit.has("seed")).toBe(true);
     expect(parseEvalArgs(["--dataset", "aime24", "--samples", "4", "--temperature", "1"])).toMatchObject({ temperature: 1, topP: 0.95 });
   });
 
