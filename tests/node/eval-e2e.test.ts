@@ -146,10 +146,10 @@ describe("an interrupted run, resumed", () => {
 describe("a rate-limited account", () => {
   it("finishes, waiting as long as each 429's Retry-After said, with no record for a refused request", async () => {
     await sim("/sim/reset", {});
-    // 60 a minute: the first 60 requests pass at once, then one a second.
-    const { account, key } = await accountKey("eval rate-limited", { requests_per_minute: 60 });
+    // 20 a minute: the first 20 requests pass at once (faster than the bucket refills), then one every 3 s.
+    const { account, key } = await accountKey("eval rate-limited", { requests_per_minute: 20 });
     const out = join(work, "rate-limited");
-    const limit = 66;
+    const limit = 26;
     const run = await runEvalCli(["--dataset", "math500", "--limit", String(limit), "--base-url", stack.url, "--api-key", key, "--out", out, "--concurrency", "8"]);
     expect(run.code, run.stderr).toBe(0);
     const rows = readRows(out);
@@ -162,7 +162,7 @@ describe("a rate-limited account", () => {
       expect(attempt.waited_ms).toBeGreaterThanOrEqual(attempt.server_wait_ms!);
     }
     // The shared gate keeps the workers from hammering: at most one refusal per worker per wait.
-    expect(limited.length).toBeLessThanOrEqual(8 * (limit - 60 + 1));
+    expect(limited.length).toBeLessThanOrEqual(8 * (limit - 20 + 1));
     expect(progressLines(run.stderr).some((l) => /rate-limited \(429\) retries/.test(l.line))).toBe(true);
     const ledger = await ledgerOf(admin, account.id, limit);
     expect(ledger.records).toHaveLength(limit);
