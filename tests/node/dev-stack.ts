@@ -27,8 +27,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts the stack and resolves once it printed its ready line. */
-export async function startDevStack(env: Record<string, string> = {}): Promise<DevStack> {
+/**
+ * Starts the stack and resolves once it printed its ready line. `detached`
+ * puts it in its own process group, so a Ctrl-C meant for the caller (which
+ * stops it with stop()) does not stop it under requests still in flight.
+ */
+export async function startDevStack(env: Record<string, string> = {}, options: { detached?: boolean } = {}): Promise<DevStack> {
   const [port, simPort] = [await freePort(), await freePort()];
   const root = join(import.meta.dirname, "..", "..");
   const child: ChildProcess = spawn(join(root, "node_modules", ".bin", "node"), ["--import", "tsx", "scripts/dev.ts"], {
@@ -36,6 +40,7 @@ export async function startDevStack(env: Record<string, string> = {}): Promise<D
     // Tests want answers at once unless they slow the simulator down themselves.
     env: { ...process.env, PORT: String(port), SIM_PORT: String(simPort), SIM_TOKENS_PER_SECOND: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
   });
   let output = "";
   const ready = new Promise<string>((resolve, reject) => {
