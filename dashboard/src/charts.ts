@@ -19,6 +19,8 @@ export interface ChartSeries {
   values: (number | null)[];
   /** A CSS custom property holding the colour, e.g. `--series-1`. */
   color: string;
+  /** What the legend shows while the cursor is off the plot (the range's total); default: the last value. */
+  total?: number | null;
 }
 
 export interface ChartSpec {
@@ -31,6 +33,8 @@ export interface ChartSpec {
   bucket: SeriesBucket | "sample";
   series: ChartSeries[];
   unit: Unit;
+  /** What the legend's time entry reads while the cursor is off the plot, e.g. `whole range`. Default: the last time. */
+  restingLabel?: string;
 }
 
 const CHART_HEIGHT_PX = 220;
@@ -96,11 +100,21 @@ function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 }
 
-/** Running sums in series order: series i is drawn from 0 to the sum of series 0..i. */
-function stack(series: ChartSeries[]): (number | null)[][] {
-  const sums: (number | null)[][] = [];
-  series.forEach((s, i) => sums.push(s.values.map((v, j) => (v ?? 0) + (i > 0 ? (sums[i - 1]![j] ?? 0) : 0))));
+/** Running sums in series order: series i is drawn from the sum of series 0..i-1 up to the sum of 0..i. */
+function stack(series: ChartSeries[]): number[][] {
+  const sums: number[][] = [];
+  series.forEach((s, i) => sums.push(s.values.map((v, j) => (v ?? 0) + (i > 0 ? sums[i - 1]![j]! : 0))));
   return sums;
+}
+
+/** Nice steps for a latency axis: milliseconds up to seconds and minutes. */
+const MS_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 250, 500, 1e3, 2e3, 5e3, 1e4, 15e3, 3e4, 6e4, 12e4, 3e5, 6e5, 9e5, 18e5, 36e5];
+/** Whole steps for counts: a tick at 0.5 requests reads as a bug. */
+const COUNT_INCRS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8];
+
+function lastValue(values: (number | null)[]): number | null {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null && values[i] !== undefined) return values[i]!;
+  return null;
 }
 
 /** Draws `spec` into `target` (whose width it takes and follows) and marks `panel` for the tests. */
@@ -108,9 +122,9 @@ export function mountChart(target: HTMLElement, panel: HTMLElement, spec: ChartS
   panel.dataset.points = String(spec.t.length);
   panel.dataset.series = String(spec.series.length);
   const stacked = spec.kind === "bars" && spec.stacked === true;
-  // Stacked bars are drawn tallest first so each shorter one paints over it: the series go in reverse.
-  const order = stacked ? [...spec.series].reverse() : spec.series;
-  const sums = stacked ? stack(spec.series).reverse() : spec.series.map((s) => s.values);
+  const drawn = stacked ? stack(spec.series) : spec.series.map((s) => s.values);
+  // Each stacked part is filled only between its running sum and the one below it (uPlot's bands).
+  const bands: uPlot.Band[] = stacked ? spec.series.slice(1).map((_, i) => ({ series: [i + 2, i + 1] })) : [];
   const text = cssVar("--chart-text");
   const grid = cssVar("--chart-grid");
   const xs = spec.t.map((ms) => ms / 1000);
@@ -125,7 +139,7 @@ export function mountChart(target: HTMLElement, panel: HTMLElement, spec: ChartS
     legend: { show: true, live: true },
     scales: {
       x: { time: true, range: (_u, min, max) => (spec.kind === "bars" ? [min - step / 2, max + step / 2] : [min, max]) },
-      y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.12 : 1] },
+      y: { range: (_u, _min, max) => (spec.unit === "percent" ? [0, 100] : [0, max > 0 ? max * 1.12 : 1]) },
     },
     axes: [
       { stroke: text, font: AXIS_FONT, grid: { show: false }, ticks: { stroke: grid, size: 4 } },
@@ -139,15 +153,16 @@ export function mountChart(target: HTMLElement, panel: HTMLElement, spec: ChartS
         grid: { stroke: grid, width: 1 },
         ticks: { show: false },
         values: (_u, ticks) => ticks.map((v) => formatTick(spec.unit, v)),
-        // Counts take whole steps: a tick at 0.5 requests reads as a bug.
-        incrs: spec.unit === "usd" || spec.unit === "ms" ? undefined : [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6, 1e7],
+        incrs: spec.unit === "usd" ? undefined : spec.unit === "ms" ? MS_INCRS : COUNT_INCRS,
       },
     ],
+    bands,
     series: [
-      { label: spec.bucket === "sample" ? "Time" : "Bucket", value: (_u, v) => (v === null ? "—" : xLabel(v)) },
-      ...order.map((s): uPlot.Series => {
+      { label: spec.bucket === "sample" ? "Time" : "Bucket", value: (_u, v) => (v === null ? (spec.restingLabel ?? xLabel(xs[xs.length - 1]!)) : xLabel(v)) },
+      ...spec.series.map((s): uPlot.Series => {
         const color = cssVar(s.color);
         const raw = s.values;
+        const resting = formatValue(spec.unit, s.total === undefined ? lastValue(raw) : s.total);
         return {
           label: s.label,
           stroke: color,
@@ -157,13 +172,13 @@ export function mountChart(target: HTMLElement, panel: HTMLElement, spec: ChartS
           points: { show: spec.kind === "lines", size: 5, fill: color },
           spanGaps: false,
           // The legend shows each part's own value, not the running sum it is drawn to.
-          value: (_u, _v, _si, idx) => (idx === null || idx === undefined ? "—" : formatValue(spec.unit, raw[idx] ?? null)),
+          value: (_u, _v, _si, idx) => (idx === null || idx === undefined ? resting : formatValue(spec.unit, raw[idx] ?? null)),
         };
       }),
     ],
     hooks: { draw: [() => (panel.dataset.drawn = "true")] },
   };
-  const plot = new uPlot(options, [xs, ...sums] as uPlot.AlignedData, target);
+  const plot = new uPlot(options, [xs, ...drawn] as uPlot.AlignedData, target);
   const observer = new ResizeObserver(() => {
     const width = target.clientWidth;
     if (width > 0 && width !== plot.width) plot.setSize({ width, height: CHART_HEIGHT_PX });

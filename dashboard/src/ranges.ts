@@ -4,7 +4,9 @@
  * day in hours, the last 7 and 30 days in calendar days, all in the viewer's
  * time zone. Each range ends with the bucket that holds `now`, so it always
  * has the same number of points (the plots' and the browser tests' count).
+ * Boundaries come from shared/time-buckets, as the Worker's do.
  */
+import { bucketStart, nextBucketStart, previousBucketStart } from "../../shared/time-buckets";
 import type { SeriesBucket } from "../../shared/usage-series";
 
 export const RANGE_IDS = ["1h", "24h", "7d", "30d"] as const;
@@ -24,42 +26,30 @@ export const RANGES: Readonly<Record<RangeId, RangeSpec>> = {
   "30d": { label: "30 days", bucket: "day", points: 30 },
 };
 
-const FIVE_MINUTES_MS = 300_000;
-const HOUR_MS = 3_600_000;
-
-/** The API query of a range at `now`: `from`/`to` as ISO instants, the bucket and the viewer's time zone. */
 export interface RangeWindow {
+  /** Start of the first bucket, Unix ms. */
   from: number;
+  /** End of the last bucket (the one holding `now`), Unix ms. */
   to: number;
   bucket: SeriesBucket;
   points: number;
 }
 
-/** Where a range starts and ends, in the browser's time zone (`Date`'s local fields). */
-export function rangeWindow(id: RangeId, now: number): RangeWindow {
-  const spec = RANGES[id];
-  const local = new Date(now);
-  let to: number;
-  if (spec.bucket === "day") {
-    to = new Date(local.getFullYear(), local.getMonth(), local.getDate() + 1).getTime();
-    const from = new Date(local.getFullYear(), local.getMonth(), local.getDate() + 1 - spec.points).getTime();
-    return { from, to, bucket: spec.bucket, points: spec.points };
-  }
-  const width = spec.bucket === "hour" ? HOUR_MS : FIVE_MINUTES_MS;
-  // Local minutes, not UTC ones: in a zone half an hour off UTC an hour starts at :30 UTC.
-  const start = new Date(now);
-  start.setSeconds(0, 0);
-  start.setMinutes(spec.bucket === "hour" ? 0 : Math.floor(start.getMinutes() / 5) * 5);
-  to = start.getTime() + width;
-  return { from: to - spec.points * width, to, bucket: spec.bucket, points: spec.points };
+/** Where range `id` starts and ends at `now` in `tz`. */
+export function rangeWindow(id: RangeId, now: number, tz: string): RangeWindow {
+  const { bucket, points } = RANGES[id];
+  const current = bucketStart(now, bucket, tz);
+  let from = current;
+  for (let i = 1; i < points; i++) from = previousBucketStart(from, bucket, tz);
+  return { from, to: nextBucketStart(current, bucket, tz), bucket, points };
+}
+
+/** The series endpoints' query for range `id` at `now`, aligned to the viewer's zone `tz`. */
+export function seriesQuery(id: RangeId, now: number, tz: string): { from: string; to: string; bucket: SeriesBucket; tz: string } {
+  const w = rangeWindow(id, now, tz);
+  return { from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), bucket: w.bucket, tz };
 }
 
 export function isRangeId(value: string | null): value is RangeId {
   return value !== null && (RANGE_IDS as readonly string[]).includes(value);
-}
-
-/** The query string of the series endpoints for a range at `now`, aligned to the viewer's zone `tz`. */
-export function seriesQuery(id: RangeId, now: number, tz: string): { from: string; to: string; bucket: SeriesBucket; tz: string } {
-  const w = rangeWindow(id, now);
-  return { from: new Date(w.from).toISOString(), to: new Date(w.to).toISOString(), bucket: w.bucket, tz };
 }

@@ -5,7 +5,7 @@
  * duration percentiles). The overview, an account's page and a key holder's
  * page all draw the same answer shape, so they read alike.
  */
-import type { ModelUsage, UsageSeries } from "../../shared/usage-series";
+import type { ModelUsage, Percentiles, UsageSeries } from "../../shared/usage-series";
 import type { ChartSeries } from "./charts";
 import { el } from "./dom";
 import { formatCount, formatExact, formatMs, formatPercent, formatUsd } from "./format";
@@ -53,10 +53,10 @@ export function usageStats(series: UsageSeries): HTMLElement {
   );
 }
 
-function percentileSeries(values: UsageSeries["ttft_ms"]): ChartSeries[] {
+function percentileSeries(values: UsageSeries["ttft_ms"], totals: Percentiles): ChartSeries[] {
   return [
-    { label: "p50", values: values.p50, color: "--series-1" },
-    { label: "p95", values: values.p95, color: "--series-2" },
+    { label: "p50", values: values.p50, color: "--series-1", total: totals.p50 },
+    { label: "p95", values: values.p95, color: "--series-2", total: totals.p95 },
   ];
 }
 
@@ -68,32 +68,37 @@ export interface UsageChartsOptions {
 /** The plots of a series, in the order an operator reads them. */
 export function usageCharts(series: UsageSeries, options: UsageChartsOptions = {}): HTMLElement[] {
   const per = BUCKET_WORDS[series.bucket];
-  const base = { t: series.t, bucket: series.bucket };
+  const base = { t: series.t, bucket: series.bucket, restingLabel: "whole range" };
   const models = modelColors(series);
+  const byModel = new Map(series.models.map((m) => [m.model, m]));
+  const modelTotal = (model: string, pick: (m: ModelUsage) => number) => {
+    const m = byModel.get(model);
+    return m ? pick(m) : 0;
+  };
   const panels = [
     chartPanel({
       id: "requests",
       title: "Requests by status",
       hint: `Requests admitted per ${per}, by how they ended`,
-      spec: { ...base, kind: "bars", stacked: true, unit: "requests", series: STATUS_SERIES.map((s) => ({ label: s.label, values: series.requests[s.status], color: s.color })) },
+      spec: { ...base, kind: "bars", stacked: true, unit: "requests", series: STATUS_SERIES.map((s) => ({ label: s.label, values: series.requests[s.status], color: s.color, total: series.totals.by_status[s.status] })) },
     }),
     chartPanel({
       id: "tokens",
       title: "Tokens by model",
       hint: `Prompt + completion tokens per ${per}`,
-      spec: { ...base, kind: "bars", stacked: true, unit: "tokens", series: models.map((m) => ({ label: m.model, values: modelTokens(series, m.model), color: m.color })) },
+      spec: { ...base, kind: "bars", stacked: true, unit: "tokens", series: models.map((m) => ({ label: m.model, values: modelTokens(series, m.model), color: m.color, total: modelTotal(m.model, (u) => u.prompt_tokens + u.completion_tokens) })) },
     }),
     chartPanel({
       id: "cost",
       title: "Cost by model",
       hint: `Billed per ${per}; test-mode requests cost nothing`,
-      spec: { ...base, kind: "bars", stacked: true, unit: "usd", series: models.map((m) => ({ label: m.model, values: series.cost_micro_usd[m.model] ?? [], color: m.color })) },
+      spec: { ...base, kind: "bars", stacked: true, unit: "usd", series: models.map((m) => ({ label: m.model, values: series.cost_micro_usd[m.model] ?? [], color: m.color, total: modelTotal(m.model, (u) => u.cost_micro_usd) })) },
     }),
     chartPanel({
       id: "ttft",
       title: "Time to first token",
       hint: `Percentiles per ${per}, from admission to the first token`,
-      spec: { ...base, kind: "lines", unit: "ms", series: percentileSeries(series.ttft_ms) },
+      spec: { ...base, kind: "lines", unit: "ms", series: percentileSeries(series.ttft_ms, series.totals.ttft_ms) },
     }),
   ];
   if (options.duration) {
@@ -102,7 +107,7 @@ export function usageCharts(series: UsageSeries, options: UsageChartsOptions = {
         id: "duration",
         title: "Request duration",
         hint: `Percentiles per ${per}, requests that ended OK`,
-        spec: { ...base, kind: "lines", unit: "ms", series: percentileSeries(series.duration_ms) },
+        spec: { ...base, kind: "lines", unit: "ms", series: percentileSeries(series.duration_ms, series.totals.duration_ms) },
       }),
     );
   }

@@ -51,12 +51,12 @@ function backendsTable(list: BackendStatus[], now: number): HTMLElement {
       { label: "Backend", cell: (b) => el("span", { class: "stack" }, el("strong", {}, b.name), el("span", { class: "muted" }, [b.kind, b.gpu, b.region].filter(Boolean).join(" · "))) },
       { label: "Models", cell: (b) => b.models.join(", ") },
       { label: "In flight", cell: inFlightCell },
-      { label: "Breaker", cell: (b) => el("span", {}, badge(BREAKER_TEXT[b.breaker.state], BREAKER_TONE[b.breaker.state]), b.breaker.consecutive_failures > 0 ? el("span", { class: "muted" }, ` ${b.breaker.consecutive_failures} failures`) : null) },
+      { label: "Breaker", cell: (b) => el("span", { class: "nowrap" }, badge(BREAKER_TEXT[b.breaker.state], BREAKER_TONE[b.breaker.state]), b.breaker.consecutive_failures > 0 ? el("span", { class: "muted" }, ` ${b.breaker.consecutive_failures} failures`) : null) },
       {
         label: "Health",
         cell: (b) =>
           b.health
-            ? el("span", {}, badge(b.health.state, HEALTH_TONE[b.health.state]), el("span", { class: "muted" }, ` ${b.health.source} · ${formatAge(b.health.checked_at, now)}`))
+            ? el("span", { class: "nowrap" }, badge(b.health.state, HEALTH_TONE[b.health.state]), el("span", { class: "muted" }, ` ${b.health.source} · ${formatAge(b.health.checked_at, now)}`))
             : el("span", { class: "muted" }, "not checked yet"),
       },
       { label: "vLLM running", cell: (b) => (b.health?.num_requests_running ?? null) === null ? "—" : formatExact(b.health!.num_requests_running!), numeric: true },
@@ -68,8 +68,9 @@ function backendsTable(list: BackendStatus[], now: number): HTMLElement {
   );
 }
 
+/** One series per backend; a backend that never had a reading (no gauge) is left out rather than drawn as nothing. */
 function sampleSeries(samples: Sample[], names: string[], pick: (b: BackendStatus) => number | null, suffix: string): ChartSeries[] {
-  return names.map((name, i) => ({
+  const series = names.map((name, i) => ({
     label: `${name}${suffix}`,
     values: samples.map((s) => {
       const b = s.byName.get(name);
@@ -77,6 +78,7 @@ function sampleSeries(samples: Sample[], names: string[], pick: (b: BackendStatu
     }),
     color: COLORS[i % COLORS.length]!,
   }));
+  return series.filter((s) => s.values.some((v) => v !== null));
 }
 
 function view(list: BackendStatus[], samples: Sample[], now: number): HTMLElement[] {
@@ -84,7 +86,7 @@ function view(list: BackendStatus[], samples: Sample[], now: number): HTMLElemen
   const t = samples.map((s) => s.at);
   const load = [
     ...sampleSeries(samples, names, (b) => b.in_flight, " in flight"),
-    ...sampleSeries(samples, names, (b) => b.health?.num_requests_waiting ?? null, " queue").map((s, i) => ({ ...s, color: COLORS[(i + names.length) % COLORS.length]! })),
+    ...sampleSeries(samples, names, (b) => b.health?.num_requests_waiting ?? null, " queue").map((s) => ({ ...s, color: COLORS[(COLORS.indexOf(s.color) + names.length) % COLORS.length]! })),
   ];
   const kv = sampleSeries(samples, names, (b) => (b.health?.kv_cache_usage ?? null) === null ? null : Math.round(b.health!.kv_cache_usage! * 1000) / 10, "");
   const warm = list.filter((b) => b.health?.state === "warm").length;
