@@ -21,8 +21,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SOURCE = join(ROOT, "dashboard");
 /** The assets directory wrangler.toml's `[assets]` serves from (the site root). */
 export const DASHBOARD_ASSETS_DIR = join(ROOT, "dist", "dashboard");
-/** The page's path, and the folder its files are served under. */
+/** The page's path. */
 export const DASHBOARD_PATH = "/dashboard";
+/** Where its script, stylesheet and icon are served, under content-hashed names (cached for good). */
+export const DASHBOARD_ASSET_PATH = `${DASHBOARD_PATH}/assets`;
 
 /**
  * No inline script or style, nothing from another origin: the page talks to
@@ -50,7 +52,7 @@ ${DASHBOARD_PATH}
   X-Frame-Options: DENY
   Referrer-Policy: no-referrer
   Cache-Control: no-cache
-${DASHBOARD_PATH}/*
+${DASHBOARD_ASSET_PATH}/*
   X-Content-Type-Options: nosniff
   Cache-Control: public, max-age=31536000, immutable
 `;
@@ -70,7 +72,7 @@ function hashed(name: string, content: Buffer | string): string {
 /** Builds the dashboard's assets afresh; returns every file written with its size. */
 export async function buildDashboard(options: { quiet?: boolean } = {}): Promise<DashboardFile[]> {
   rmSync(DASHBOARD_ASSETS_DIR, { recursive: true, force: true });
-  const folder = join(DASHBOARD_ASSETS_DIR, DASHBOARD_PATH.slice(1));
+  const folder = join(DASHBOARD_ASSETS_DIR, DASHBOARD_ASSET_PATH.slice(1));
   mkdirSync(folder, { recursive: true });
   const result = await build({
     entryPoints: { app: join(SOURCE, "src", "main.ts"), style: join(SOURCE, "static", "dashboard.css") },
@@ -91,7 +93,7 @@ export async function buildDashboard(options: { quiet?: boolean } = {}): Promise
   const iconSource = readFileSync(join(SOURCE, "static", "icon.svg"));
   const icon = hashed("icon.svg", iconSource);
   writeFileSync(join(folder, icon), iconSource);
-  const url = (file: string) => `${DASHBOARD_PATH}/${basename(file)}`;
+  const url = (file: string) => `${DASHBOARD_ASSET_PATH}/${basename(file)}`;
   const html = readFileSync(join(SOURCE, "static", "dashboard.html"), "utf8")
     .replace("{{csp}}", META_CSP)
     .replace("{{icon}}", url(icon))
