@@ -25,7 +25,7 @@ export default defineConfig({
                 // Production holds a request for minutes while every backend is cold; a test that
                 // wants a cold start waited out sets its own budget (tests/backends).
                 COLD_START_BUDGET_MS: "300",
-                // A reconnect grace of 300 ms instead of 15 s, so disconnect tests see the backend stop within their
+                // A reconnect grace of 300 ms instead of 2 s, so disconnect tests see the backend stop within their
                 // time budget (tests/generations sets its own where the grace itself is tested).
                 GENERATION_GRACE_MS: "300",
               },

@@ -105,7 +105,7 @@ function breakdown(meta: Metafile, baseDir: string): Bundle["breakdown"] {
   return [...totals].map(([origin, bytes]) => ({ origin, bytes })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** `node_modules/@scope/pkg/...` -> `@scope/pkg`; `worker/routes/x.ts` -> `worker/`. */
+/** `node_modules/@scope/pkg/...` -> `@scope/pkg`; `worker/http/x.ts` -> `worker/`. */
 export function originOf(input: string): string {
   const inModules = input.lastIndexOf("node_modules/");
   if (inModules !== -1) {

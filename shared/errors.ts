@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   not_found: { status: 404, type: "invalid_request_error" },
   method_not_allowed: { status: 405, type: "invalid_request_error" },
   conflict: { status: 409, type: "invalid_request_error" },
+  /** A generation stopped by `POST /v1/generations/{id}/cancel` or abandoned by its clients: its JSON answer and its stream's last event. */
+  generation_cancelled: { status: 409, type: "invalid_request_error" },
   request_too_large: { status: 413, type: "invalid_request_error" },
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "requests" },

@@ -52,7 +52,8 @@ export const ChatCompletionRequestSchema = z.strictObject({
 
 export const CompletionRequestSchema = z.strictObject({
   ...samplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).length(1)]),
+  // vLLM refuses an empty prompt ("Either prompt or prompt_embeds must be provided and non-empty"): refused here, free.
+  prompt: z.union([z.string().min(1), z.array(z.string().min(1)).length(1)]),
   logprobs: int().min(0).max(5).nullish(),
 });
 

@@ -11,18 +11,19 @@ import { every } from "hono/combine";
 import { cors } from "hono/cors";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
-import type { App, HonoEnv } from "./env";
-import { ApiError, errorResponse, handleError } from "./errors";
-import { bearerAuth } from "./middleware/bearer-auth";
-import { requestId } from "./middleware/request-id";
-import { registerAdminRoutes } from "./routes/admin";
-import { registerGenerationRoutes } from "./routes/generation-routes";
-import { registerGenerationsRoutes } from "./routes/generations-routes";
-import { registerModelRoutes } from "./routes/model-routes";
-import { registerOpenApi, validationHook } from "./routes/openapi";
-import { registerUsageRoutes } from "./routes/usage-routes";
-import { AccountKeyAuthenticator } from "./services/auth";
-import { loadDeployment } from "./services/catalogue";
+import { AccountKeyAuthenticator } from "./accounts/auth-service";
+import { ApiError } from "./core/errors";
+import { registerAdminRoutes } from "./http/admin/admin-routes";
+import { registerCompletionsRoutes } from "./http/completions-routes";
+import { registerGenerationsRoutes } from "./http/generations-routes";
+import { registerHealthRoutes } from "./http/health-routes";
+import type { App, HonoEnv } from "./http/hono-env";
+import { bearerAuth } from "./http/middleware/bearer-auth";
+import { errorResponse, handleError } from "./http/middleware/error-handler";
+import { requestId } from "./http/middleware/request-id";
+import { registerModelsRoutes } from "./http/models-routes";
+import { registerOpenApi, validationHook } from "./http/openapi/openapi-routes";
+import { registerUsageRoutes } from "./http/usage-routes";
 
 const RATE_LIMIT_HEADERS = ["requests", "tokens"].flatMap((unit) =>
   ["limit", "remaining", "reset"].map((what) => `x-ratelimit-${what}-${unit}`),
@@ -60,10 +61,7 @@ export function newApp(): App {
     }),
   );
 
-  app.get("/healthz", (c) => {
-    loadDeployment(c.env.BACKENDS);
-    return c.json({ status: "ok" });
-  });
+  registerHealthRoutes(app);
 
   // Per route, not `/v1/*`: an unknown path is a 404 and a wrong method a 405, key or no key.
   const limitBody = bodyLimit({
@@ -76,9 +74,9 @@ export function newApp(): App {
   const guard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator }), limitBody);
   // Generation routes check the key offline here and authorize it in their one admission call.
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
-  registerGenerationRoutes(app, generationGuard);
+  registerCompletionsRoutes(app, generationGuard);
   registerGenerationsRoutes(app, guard);
-  registerModelRoutes(app, guard);
+  registerModelsRoutes(app, guard);
   registerUsageRoutes(app, guard);
   registerAdminRoutes(app);
   registerOpenApi(app);

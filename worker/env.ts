@@ -1,16 +1,16 @@
 /**
  * @module env
- * The Worker's bindings and the one Hono environment type every route and
- * middleware shares.
+ * The Worker's bindings. Durable Object namespaces are typed by each object's
+ * contract (its RPC interface, `*-rpc.ts`), never by its class, so nothing but
+ * the entry point imports an object's implementation.
  */
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { AccountDO } from "./durable-objects/account-do";
-import type { BackendPoolDO } from "./routing/backend-pool-do";
-import type { GenerationDO } from "./durable-objects/generation-do";
-import type { Credential, Principal } from "./services/auth";
+import type { AccountRpc } from "./accounts/account-rpc";
+import type { BackendSecrets, RoutingVars } from "./core/vars";
+import type { GenerationRpc } from "./generations/generation-rpc";
+import type { PoolRpc } from "./routing/pool-rpc";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
-export interface Env {
+export interface Env extends RoutingVars, BackendSecrets {
   /** "development" enables DEV_API_KEY; any other value refuses it. */
   ENVIRONMENT: string;
   /** JSON list of backends (shared/backends.ts). */
@@ -24,47 +24,18 @@ export interface Env {
   /** The control plane: accounts and keys (migrations/). Never read on the hot path. */
   DB: D1Database;
   /** One Durable Object per account: what the hot path asks about a key. */
-  ACCOUNTS: DurableObjectNamespace<AccountDO>;
+  ACCOUNTS: DurableObjectNamespace<AccountRpc>;
   /** One Durable Object per generation (streamed, cached or background): it owns the backend call. */
-  GENERATIONS: DurableObjectNamespace<GenerationDO>;
+  GENERATIONS: DurableObjectNamespace<GenerationRpc>;
   /** Default time to live of a cached answer, in seconds (default 86400). */
   CACHE_TTL_SECONDS?: string;
-  /** How long a foreground generation outlives its last subscriber, in ms (default 15000). */
+  /** How long a foreground generation outlives its last subscriber, in ms (default 2000: shared/generations DISCONNECT_GRACE_MS). */
   GENERATION_GRACE_MS?: string;
   /** The one object that leases backend slots and keeps breakers and health (worker/routing). */
-  BACKEND_POOL: DurableObjectNamespace<BackendPoolDO>;
-  /** Routing knobs, in milliseconds (worker/routing/policy.ts has the defaults and reasons). */
-  COLD_START_BUDGET_MS?: string;
-  TTFT_TIMEOUT_MS?: string;
-  STREAM_IDLE_TIMEOUT_MS?: string;
-  STREAM_COALESCE_MS?: string;
-  BACKEND_BUSY_WAIT_MS?: string;
-  KEEPALIVE_INTERVAL_MS?: string;
+  BACKEND_POOL: DurableObjectNamespace<PoolRpc>;
   /** UTC hours `start-end` (e.g. `7-19`) during which the cron keeps GPU backends warm; absent: never. */
   PREWARM_HOURS_UTC?: string;
-  /** Modal proxy-auth token pair (secrets). */
-  MODAL_KEY?: string;
-  MODAL_SECRET?: string;
-  /** vLLM's `--api-key`, sent as a Bearer token to the backend (secret). */
-  VLLM_API_KEY?: string;
 }
-
-/** Per-request values set by middleware. */
-export interface Variables {
-  requestId: string;
-  /** The key as checked offline (every authenticated route). */
-  credential: Credential;
-  /** The authorized caller (set by bearerAuth, or by a generation route's admission). */
-  principal: Principal;
-}
-
-export interface HonoEnv {
-  Bindings: Env;
-  Variables: Variables;
-}
-
-/** The application every route registers on (routes/ and routes/admin/). */
-export type App = OpenAPIHono<HonoEnv>;
 
 type WorkerEnv = Env;
 declare global {

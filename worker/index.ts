@@ -7,8 +7,8 @@ import { newApp } from "./app";
 import type { Env } from "./env";
 import { pollBackends } from "./routing/health-poll";
 
-export { AccountDO } from "./durable-objects/account-do";
-export { GenerationDO } from "./durable-objects/generation-do";
+export { AccountDO } from "./accounts/account-do";
+export { GenerationDO } from "./generations/generation-do";
 export { BackendPoolDO } from "./routing/backend-pool-do";
 
 const app = newApp();

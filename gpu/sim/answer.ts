@@ -1,9 +1,10 @@
 /**
  * @module answer
  * Deterministic LIMO-shaped answers: step-by-step reasoning with the odd
- * self-check, ending in `\boxed{...}`, as LIMO writes them. Short (about 80
- * to 400 tokens) so tests stay fast; the final answer comes last so a small
- * `max_tokens` cuts it, as it would a real long generation.
+ * self-check, that states its result ("so $x = 0.5$") and ends in
+ * `\boxed{...}`, as LIMO writes them. Short (about 80 to 400 tokens) so
+ * tests stay fast; the final answer comes last so a small `max_tokens` cuts
+ * it, as it would a real long generation.
  */
 import { createRng, hashString, type Rng } from "./prng";
 import { tokenize } from "./tokenizer";
@@ -19,6 +20,8 @@ export interface AnswerSpec {
   seedKey: string;
   /** Fixes the boxed answer: the hash of model and prompt, so samples agree. */
   answerKey: string;
+  /** The final answer to reach instead of the hashed one (final_answers, oracle). */
+  finalAnswer?: string;
   /** The question, quoted back in the opening. */
   question: string;
   /** Keep reasoning at least this long (vLLM's `ignore_eos` / `min_tokens`). */
@@ -81,24 +84,31 @@ const CHECKS = [
   "Hmm, let me make sure I did not miss a case. No, all cases are covered.",
 ] as const;
 
+/** The answer a prompt gets by default: a number fixed by the hash of model and prompt. */
+export function defaultFinalAnswer(answerKey: string): string {
+  return String(hashString(answerKey) % 1000);
+}
+
 /** Generates one answer; the same spec always gives the same text. */
 export function generateAnswer(spec: AnswerSpec): string {
   const rng = createRng(spec.seedKey);
-  const finalAnswer = hashString(spec.answerKey) % 1000;
+  const finalAnswer = spec.finalAnswer ?? defaultFinalAnswer(spec.answerKey);
   const target = Math.max(rng.int(ANSWER_MIN_TOKENS, ANSWER_TARGET_MAX_TOKENS), spec.minTokens ?? 0);
+  // The reasoning reaches the answer before boxing it, as LIMO does: a tutor guard must find it here too.
+  const result = /^-?[\d.]+$/.test(finalAnswer) ? `So we get $x = ${finalAnswer}$.` : `So the answer is $${finalAnswer}$.`;
   const closing = `Therefore, the final answer is \\boxed{${finalAnswer}}.`;
 
   const parts: string[] = [rng.pick(OPENINGS)];
   const quoted = quote(spec.question);
   if (quoted) parts.push(`The problem asks: "${quoted}"`);
   let tokens = countTokens(parts);
-  const reserve = countTokens([closing]) + countTokens([CHECKS[0]]);
+  const reserve = countTokens([closing]) + countTokens([CHECKS[0]]) + countTokens([result]);
   for (let step = 1; tokens + reserve < target; step++) {
     const sentence = `Step ${step}: ${rng.pick(STEPS)(rng)}`;
     parts.push(step === 1 ? `\n\n${sentence}` : `\n${sentence}`);
     tokens += countTokens([sentence]);
   }
-  parts.push(`\n\n${rng.pick(CHECKS)}`, `\n\n${closing}`);
+  parts.push(`\n\n${result}`, `\n\n${rng.pick(CHECKS)}`, `\n\n${closing}`);
   return parts.join(" ").replace(/ \n/g, "\n");
 }
 

@@ -10,6 +10,12 @@ import { z } from "zod";
 const MAX_DELAY_MS = 10 * 60 * 1000;
 
 const nonNegativeInt = () => z.number().int().min(0);
+/** Longest `final_answers` entry, in characters: an answer, not a document. */
+const MAX_FINAL_ANSWER_CHARS = 1024;
+/** Most `final_answers` entries: far more than the largest `n`. */
+const MAX_FINAL_ANSWERS = 64;
+/** Half the hints leak by default, so a tutor guard meets both kinds without configuration. */
+const DEFAULT_HINT_LEAK_RATE = 0.5;
 
 /** The knobs with their wire types; every field optional and nullable in a patch. */
 const SimConfigSchema = z.strictObject({
@@ -37,6 +43,24 @@ const SimConfigSchema = z.strictObject({
    * answer's natural length (80 to 400 tokens) unless a request asks.
    */
   min_tokens: nonNegativeInt().nullable(),
+  /**
+   * Choice `i` of every generation ends in `\boxed{final_answers[i mod length]}`
+   * (and says the answer in its reasoning first). null = an answer fixed by a
+   * hash of the prompt. Wins over `oracle`. See answer.ts.
+   */
+  final_answers: z.array(z.string().min(1).max(MAX_FINAL_ANSWER_CHARS)).min(1).max(MAX_FINAL_ANSWERS).nullable(),
+  /**
+   * Oracle mode for the shipped evaluation sets: a recognised problem ends in
+   * its reference answer with probability `accuracy` (deterministic per
+   * problem, choice and `seed`), else in a truly unequal one. null = off. See oracle.ts.
+   */
+  oracle: z.strictObject({ accuracy: z.number().min(0).max(1), seed: z.number().int() }).nullable(),
+  /**
+   * Under a tutoring system prompt that asks for a hint without the answer,
+   * the share of choices whose hint still gives the answer away (in some
+   * equivalent form). See tutor.ts.
+   */
+  hint_leak_rate: z.number().min(0).max(1),
 });
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
@@ -56,6 +80,9 @@ export const BASE_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   hang: false,
   require_proxy_auth: false,
   min_tokens: null,
+  final_answers: null,
+  oracle: null,
+  hint_leak_rate: DEFAULT_HINT_LEAK_RATE,
 });
 
 const SimConfigPatchSchema = z.strictObject(

@@ -1,13 +1,26 @@
 /**
  * @module formats
- * vLLM's response shapes for both endpoints, streaming and not. Key order and
- * omitted fields follow vLLM's pydantic `model_dump_json(exclude_unset=True)`:
- * `stop_reason` appears only on a choice's last chunk, `usage` only on the
- * usage chunk, and JSON has no spaces.
+ * vLLM's response shapes for both endpoints, streaming and not, read from
+ * vllm/entrypoints/openai/{chat_completion,completion}/{serving,protocol}.py:
+ * - chunks are `model_dump_json(exclude_unset=True)`: a field appears when the
+ *   serving code sets it, null included, so every token chunk carries
+ *   `token_ids: null` (and completions' `stop_reason` and `prompt_token_ids`),
+ *   and chat's role chunk `prompt_token_ids` and `prompt_text`;
+ * - a choice's last generated token and its `finish_reason` share one chunk
+ *   (`length`, or a stop string); an end of sequence arrives as a last chunk
+ *   with empty content (the EOS token's text);
+ * - `system_fingerprint` rides on each finishing chunk, or only on the usage
+ *   chunk when `include_usage` is on (that chunk is `exclude_none`);
+ * - non-streamed responses are `model_dump()`: every field, nulls included.
+ * JSON has no spaces, as pydantic writes it.
  */
 import { SSE_DONE, sseEvent } from "../../shared/sse";
 import { chatLogprobEntry, completionLogprobs, fakeLogprob } from "./logprobs";
 import type { ChoicePlan } from "./plan";
+import { hashString } from "./prng";
+
+/** The vLLM release gpu/modal_app.py deploys (its VLLM_VERSION), for `system_fingerprint`. */
+export const SIM_VLLM_VERSION = "0.21.0";
 
 export interface ResponseContext {
   kind: "chat" | "completion";
@@ -18,13 +31,30 @@ export interface ResponseContext {
   logprobs: number | null;
   includeUsage: boolean;
   promptTokens: number;
+  systemFingerprint: string;
 }
 
-/** A fresh response id: `chatcmpl-` or `cmpl-` and 32 hex digits, as vLLM. */
+/**
+ * A fresh response id: `chatcmpl-` or `cmpl-` and 32 hex digits. vLLM builds it
+ * as `f"chatcmpl-{self._base_request_id(raw_request, request.request_id)}"`
+ * (chat_completion/serving.py, completion/serving.py) where `request_id`
+ * defaults to `random_uuid()`, `uuid.uuid4().hex` (vllm/utils/__init__.py).
+ */
 export function responseId(kind: "chat" | "completion"): string {
   return `${kind === "chat" ? "chatcmpl" : "cmpl"}-${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
+/**
+ * `--fingerprint-mode full` (the default, vllm/entrypoints/openai/fingerprint.py):
+ * `vllm-<version>-<first 8 hex of the config hash>`, no parallelism suffix on
+ * one GPU. The simulator hashes what stands for its config: models and window.
+ */
+export function systemFingerprint(models: readonly string[], maxModelLen: number): string {
+  const hash8 = hashString(`${models.join(",")}\u0000${maxModelLen}`).toString(16).padStart(14, "0").slice(-8);
+  return `vllm-${SIM_VLLM_VERSION}-${hash8}`;
+}
+
+/** UsageInfo's field order; the streamed usage chunk drops its null details. */
 export function usage(promptTokens: number, completionTokens: number) {
   return { prompt_tokens: promptTokens, total_tokens: promptTokens + completionTokens, completion_tokens: completionTokens };
 }
@@ -35,38 +65,57 @@ export class StreamFormatter {
   readonly #plans: readonly ChoicePlan[];
   /** Characters sent per choice, for completions' `text_offset`. */
   readonly #offsets: number[];
+  /** Choices whose finish already went out with their last token. */
+  readonly #finished: boolean[];
 
   constructor(ctx: ResponseContext, plans: readonly ChoicePlan[]) {
     this.#ctx = ctx;
     this.#plans = plans;
     this.#offsets = plans.map(() => 0);
+    this.#finished = plans.map(() => false);
   }
 
   /** Chat's role chunk for every choice; completions have none. */
   start(): string {
     if (this.#ctx.kind !== "chat") return "";
     return this.#plans
-      .map((p) => this.#frame({ index: p.index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }))
+      .map((p) =>
+        this.#frame(
+          { index: p.index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+          // Set explicitly on the first chunk (return_token_ids / return_prompt_text off): null, but present.
+          { prompt_token_ids: null, prompt_text: null },
+        ),
+      )
       .join("");
   }
 
+  /** One token; the last one of a choice cut by max_tokens or a stop string carries the finish. */
   token(choice: number, text: string, position: number): string {
     const logprobs = this.#logprobs(choice, text, position);
     this.#offsets[choice] = (this.#offsets[choice] ?? 0) + text.length;
-    return this.#frame(this.#choice(choice, text, { logprobs, finish_reason: null }));
+    const plan = this.#plans[choice];
+    const last = plan !== undefined && position === plan.tokens.length - 1;
+    if (last && (plan.finishReason === "length" || plan.stopReason !== null)) {
+      this.#finished[choice] = true;
+      return this.#finishFrame(choice, text, logprobs, plan);
+    }
+    return this.#frame(this.#choice(choice, text, logprobs, null, null));
   }
 
+  /** A choice's end; empty when its last token already carried it. */
   finish(choice: number): string {
+    if (this.#finished[choice]) return "";
+    this.#finished[choice] = true;
     const plan = this.#plans[choice];
-    const fields = { logprobs: null, finish_reason: plan?.finishReason ?? "stop", stop_reason: plan?.stopReason ?? null };
-    return this.#frame(this.#choice(choice, "", fields));
+    // An end of sequence (or nothing generated): the EOS token's text is empty.
+    return plan ? this.#finishFrame(choice, "", null, plan) : "";
   }
 
   /** The usage chunk (if asked for) and `[DONE]`. */
   end(completionTokens: number): string {
-    const { id, created, model, promptTokens } = this.#ctx;
+    const { id, created, model, promptTokens, systemFingerprint: fp } = this.#ctx;
     const usageChunk = this.#ctx.includeUsage
-      ? sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [], usage: usage(promptTokens, completionTokens) }))
+      ? sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [], usage: usage(promptTokens, completionTokens), system_fingerprint: fp }))
       : "";
     return usageChunk + sseEvent(SSE_DONE);
   }
@@ -77,8 +126,20 @@ export class StreamFormatter {
     return sseEvent(JSON.stringify(body)) + sseEvent(SSE_DONE);
   }
 
-  #choice(index: number, text: string, rest: Record<string, unknown>) {
-    return this.#ctx.kind === "chat" ? { index, delta: { content: text }, ...rest } : { index, text, ...rest };
+  #finishFrame(choice: number, text: string, logprobs: unknown, plan: ChoicePlan): string {
+    const fields = this.#choice(choice, text, logprobs, plan.finishReason, plan.stopReason);
+    // With include_usage the trailing usage chunk carries the fingerprint instead.
+    return this.#frame(fields, this.#ctx.includeUsage ? {} : { system_fingerprint: this.#ctx.systemFingerprint });
+  }
+
+  /** ChatCompletionResponseStreamChoice / CompletionResponseStreamChoice, as the serving code sets them. */
+  #choice(index: number, text: string, logprobs: unknown, finishReason: string | null, stopReason: string | null) {
+    if (this.#ctx.kind === "chat") {
+      // stop_reason is set only on the finishing chunk.
+      const end = finishReason === null ? { finish_reason: null } : { finish_reason: finishReason, stop_reason: stopReason };
+      return { index, delta: { content: text }, logprobs, ...end, token_ids: null };
+    }
+    return { index, text, logprobs, finish_reason: finishReason, stop_reason: stopReason, prompt_token_ids: null, token_ids: null };
   }
 
   #logprobs(choice: number, text: string, position: number): unknown {
@@ -95,9 +156,9 @@ export class StreamFormatter {
     return this.#ctx.kind === "chat" ? "chat.completion.chunk" : "text_completion";
   }
 
-  #frame(choice: Record<string, unknown>): string {
+  #frame(choice: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
     const { id, created, model } = this.#ctx;
-    return sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [choice] }));
+    return sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [choice], ...extra }));
   }
 }
 
@@ -110,12 +171,21 @@ export function buildResponse(ctx: ResponseContext, plans: readonly ChoicePlan[]
     const text = tokens.join("");
     const logprobs = ctx.logprobs === null ? null : allLogprobs(ctx, plan, tokens);
     const end = { finish_reason: plan.finishReason, stop_reason: plan.stopReason };
+    // ChatMessage drops an empty tool_calls list; `reasoning` replaced `reasoning_content`.
+    const message = { role: "assistant", content: text, refusal: null, annotations: null, audio: null, function_call: null, reasoning: null };
     return ctx.kind === "chat"
-      ? { index: plan.index, message: { role: "assistant", content: text, reasoning_content: null, tool_calls: [] }, logprobs, ...end }
-      : { index: plan.index, text, logprobs, ...end, prompt_logprobs: null };
+      ? { index: plan.index, message, logprobs, ...end, token_ids: null, routed_experts: null }
+      : { index: plan.index, text, logprobs, ...end, token_ids: null, prompt_logprobs: null, prompt_token_ids: null, routed_experts: null };
   });
-  const object = ctx.kind === "chat" ? "chat.completion" : "text_completion";
-  return { id: ctx.id, object, created: ctx.created, model: ctx.model, choices, usage: usage(ctx.promptTokens, completionTokens) };
+  const head = { id: ctx.id, object: ctx.kind === "chat" ? "chat.completion" : "text_completion", created: ctx.created, model: ctx.model, choices };
+  const tail = {
+    service_tier: null,
+    system_fingerprint: ctx.systemFingerprint,
+    usage: { ...usage(ctx.promptTokens, completionTokens), prompt_tokens_details: null, completion_tokens_details: null },
+  };
+  return ctx.kind === "chat"
+    ? { ...head, ...tail, prompt_logprobs: null, prompt_token_ids: null, prompt_text: null, kv_transfer_params: null, ec_transfer_params: null, metrics: null }
+    : { ...head, ...tail, kv_transfer_params: null, ec_transfer_params: null, metrics: null };
 }
 
 function allLogprobs(ctx: ResponseContext, plan: ChoicePlan, tokens: readonly string[]) {

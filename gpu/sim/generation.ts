@@ -6,11 +6,14 @@
  * reading or leaves stops the generation) or collect them into one JSON.
  */
 import { runEngine, untilAborted, type EngineEvent } from "./engine";
-import { buildResponse, responseId, StreamFormatter, type ResponseContext } from "./formats";
+import { buildResponse, responseId, StreamFormatter, systemFingerprint, type ResponseContext } from "./formats";
 import type { Generation, SimInstance } from "./instance";
+import type { ProblemIndex } from "./oracle";
 import { planChoices, type ChoicePlan } from "./plan";
 import { parseChatRequest, parseCompletionRequest, type GenerationRequest } from "./request-schema";
 import { errorResponse, parseJson } from "./responses";
+import { StructuredOutputError } from "./structured";
+import { invalidJson, unsupportedMediaType, vllmErrorText, type RequestFailure } from "./validation-errors";
 
 /** What a generation needs from the simulator around it. */
 export interface GenerationEnv {
@@ -18,6 +21,8 @@ export interface GenerationEnv {
   maxModelLen: number;
   /** Makes unseeded sampled requests differ from one another. */
   nonce(): string;
+  /** The shipped problems oracle mode recognises; null where none were loaded (the Worker's embedded simulator). */
+  problems: ProblemIndex | null;
 }
 
 const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
@@ -29,9 +34,9 @@ const LAST_REQUEST_MAX_CHARS = 64 * 1024;
 
 /** Handles one generation request; gates (auth, cold start, fail_status) already passed. */
 export async function handleGeneration(request: Request, inst: SimInstance, kind: "chat" | "completion", env: GenerationEnv): Promise<Response> {
-  const reject = (status: number, message: string, param: string | null = null) => {
+  const reject = (status: number, failure: RequestFailure) => {
     inst.counters.rejected_total++;
-    return errorResponse(status, message, param);
+    return errorResponse(status, failure.message, failure.param, failure.type);
   };
   const text = await request.text();
   const body = parseJson(text);
@@ -42,14 +47,34 @@ export async function handleGeneration(request: Request, inst: SimInstance, kind
     body_chars: text.length,
     header_names: [...request.headers.keys()],
   };
-  if (body === undefined) return reject(400, "The request body is not valid JSON.");
+  // validate_json_request (vllm/entrypoints/serve/utils/api_utils.py) runs before the body is read.
+  const mediaType = (request.headers.get("content-type") ?? "").split(";", 1)[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") return reject(400, unsupportedMediaType());
+  if (body === undefined) return reject(400, invalidJson());
   const parsed = kind === "chat" ? parseChatRequest(body) : parseCompletionRequest(body);
-  if (!parsed.ok) return reject(400, parsed.message);
+  if (!parsed.ok) return reject(400, parsed);
   const req = parsed.request;
   const model = req.model ?? env.models[0] ?? "";
-  if (!env.models.includes(model)) return reject(404, `The model \`${model}\` does not exist.`, "model");
+  // _check_model (vllm/entrypoints/openai/engine/serving.py): a 404 that names no param.
+  if (!env.models.includes(model)) return reject(404, { message: `The model \`${model}\` does not exist.`, type: "NotFoundError", param: null });
   const maxTokens = resolveMaxTokens(req, env.maxModelLen);
-  if (typeof maxTokens === "string") return reject(400, maxTokens);
+  if (typeof maxTokens !== "number") return reject(400, maxTokens);
+
+  const { config } = inst;
+  let plans: ChoicePlan[];
+  try {
+    plans = planChoices(req, model, maxTokens, env.nonce(), {
+      minTokens: config.min_tokens,
+      finalAnswers: config.final_answers,
+      oracle: config.oracle,
+      hintLeakRate: config.hint_leak_rate,
+      problems: env.problems,
+    });
+  } catch (err) {
+    // vLLM refuses a schema its grammar backend cannot compile before generating anything.
+    if (!(err instanceof StructuredOutputError)) throw err;
+    return reject(400, { message: err.message, type: "BadRequestError", param: null });
+  }
 
   const gen = inst.accept(model, req.promptTokens);
   // One controller stops every wait of this generation, whoever notices the client left.
@@ -61,12 +86,11 @@ export async function handleGeneration(request: Request, inst: SimInstance, kind
   if (request.signal.aborted) onClientGone();
   else request.signal.addEventListener("abort", onClientGone, { once: true });
 
-  if (inst.config.hang) {
+  if (config.hang) {
     inst.markHung(gen);
     await untilAborted(stop.signal);
     return new Response(null, { status: CLIENT_GONE_STATUS });
   }
-  const plans = planChoices(req, model, maxTokens, env.nonce(), inst.config.min_tokens);
   const ctx: ResponseContext = {
     kind,
     id: responseId(kind),
@@ -75,26 +99,50 @@ export async function handleGeneration(request: Request, inst: SimInstance, kind
     logprobs: req.logprobs,
     includeUsage: req.includeUsage,
     promptTokens: req.promptTokens,
+    systemFingerprint: systemFingerprint(env.models, env.maxModelLen),
   };
   const events = runEngine(inst, gen, plans, stop.signal);
   return req.stream
-    ? streamResponse(inst, gen, events, new StreamFormatter(ctx, plans), stop)
+    ? streamResponse(inst, gen, events, new StreamFormatter(ctx, plans), stop, plans)
     : collect(inst, gen, events, ctx, plans, stop.signal);
 }
 
-/** vLLM's default and limit: the completion may use whatever the prompt leaves of the window. */
-function resolveMaxTokens(req: GenerationRequest, maxModelLen: number): number | string {
+/**
+ * vLLM's window checks, in its order: TokenizeParams.__post_init__ (the
+ * requested output alone exceeds the window) and `_token_len_check` (the
+ * prompt exceeds the window less the requested output; vllm/renderers/params.py),
+ * then `get_max_tokens` (vllm/entrypoints/serve/utils/api_utils.py: the rest
+ * of the window, capped by the request) and SamplingParams' "at least 1".
+ * Each is a VLLMValidationError: a 400 whose `param` says which limit.
+ */
+function resolveMaxTokens(req: GenerationRequest, maxModelLen: number): number | RequestFailure {
   const p = req.promptTokens;
-  if (req.maxTokens === null) {
-    if (p < maxModelLen) return maxModelLen - p;
-    return `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${p} tokens in the messages, Please reduce the length of the messages.`;
+  const requested = req.maxTokens ?? 0;
+  const bad = (message: string, param: string, value: number): RequestFailure => ({
+    message: vllmErrorText(message, param, value),
+    type: "BadRequestError",
+    param,
+  });
+  if (requested > maxModelLen) {
+    // Verbatim, missing space and `{max_total_tokens=}` debug format included.
+    const message = `${req.maxTokensParam}=${requested}cannot be greater than max_model_len=max_total_tokens=${maxModelLen}. Please request fewer output tokens.`;
+    return bad(message, req.maxTokensParam, requested);
   }
-  const m = req.maxTokens;
-  if (p + m <= maxModelLen) return m;
-  return (
-    `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${p + m} tokens ` +
-    `(${p} in the messages, ${m} in the completion). Please reduce the length of the messages or completion.`
-  );
+  if (p > maxModelLen - requested) {
+    const message =
+      `You passed ${p} input tokens and requested ${requested} output tokens. However, the model's context length is only ` +
+      `${maxModelLen} tokens, resulting in a maximum input length of ${maxModelLen - requested} tokens. Please reduce the length of the input prompt.`;
+    return bad(message, "input_tokens", p);
+  }
+  const maxTokens = Math.min(maxModelLen - p, req.maxTokens ?? Number.POSITIVE_INFINITY);
+  if (maxTokens < 1) return bad(`max_tokens must be at least 1, got ${maxTokens}.`, "max_tokens", maxTokens);
+  return maxTokens;
+}
+
+/** Oracle mode's count: once per choice that ended in its boxed oracle answer. */
+function countOracle(inst: SimInstance, plan: ChoicePlan | undefined): void {
+  if (plan?.oracle === "correct") inst.counters.oracle_correct++;
+  else if (plan?.oracle === "wrong") inst.counters.oracle_wrong++;
 }
 
 /** One engine event per pull: nothing is generated ahead of what the client reads. */
@@ -104,6 +152,7 @@ function streamResponse(
   events: AsyncGenerator<EngineEvent, void, undefined>,
   fmt: StreamFormatter,
   stop: AbortController,
+  plans: readonly ChoicePlan[],
 ): Response {
   const body = new ReadableStream<Uint8Array>(
     {
@@ -120,6 +169,7 @@ function streamResponse(
               return;
             }
             const ev = next.value;
+            if (ev.type === "finish") countOracle(inst, plans[ev.choice]);
             if (ev.type === "drop") {
               inst.finish(gen, "errored");
               controller.error(new Error("simulated connection drop (drop_after_tokens)"));
@@ -168,6 +218,7 @@ async function collect(
   try {
     for await (const ev of events) {
       if (ev.type === "token") sent[ev.choice]?.push(ev.text);
+      else if (ev.type === "finish") countOracle(inst, plans[ev.choice]);
       else if (ev.type === "error") {
         inst.finish(gen, "errored");
         return errorResponse(500, "Simulated engine failure (error_after_tokens).");

@@ -53,6 +53,10 @@ export interface SimStats {
   /** Most generation requests running at once (at most max_concurrent). */
   max_running_seen: number;
   last_request: LastRequest | null;
+  /** Oracle mode: choices that ended in the reference answer (boxed, sent whole). */
+  oracle_correct: number;
+  /** Oracle mode: choices that ended in a wrong answer (boxed, sent whole). */
+  oracle_wrong: number;
 }
 
 type Counters = Omit<SimStats, "in_flight" | "running" | "waiting">;
@@ -68,6 +72,8 @@ const zeroCounters = (): Counters => ({
   max_in_flight_seen: 0,
   max_running_seen: 0,
   last_request: null,
+  oracle_correct: 0,
+  oracle_wrong: 0,
 });
 
 export class SimInstance {

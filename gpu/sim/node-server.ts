@@ -18,6 +18,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { realpathSync } from "node:fs";
 import { once } from "node:events";
 import { pathToFileURL } from "node:url";
+import { loadShippedProblems } from "./problem-files";
 import { createSimulator, type Simulator, type SimulatorOptions } from "./simulator";
 
 export interface SimServerOptions extends SimulatorOptions {
@@ -44,7 +45,8 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "transfer-encoding", "up
 /** Starts the simulator on `host:port`; resolves once it listens. */
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
   const { host = "127.0.0.1", port = 8000, ...simOptions } = options;
-  const sim = createSimulator(simOptions);
+  // The oracle's problem index: read here, never bundled into the Worker's embedded simulator.
+  const sim = createSimulator({ problems: loadShippedProblems(), ...simOptions });
   const server = createServer((req, res) => void serve(sim, req, res));
   // A hung or slow generation is the point of some tests: never time requests out here.
   server.requestTimeout = 0;

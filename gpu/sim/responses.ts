@@ -23,9 +23,9 @@ export function errorType(status: number): string {
   return ERROR_TYPES[status] ?? (status >= 500 ? "InternalServerError" : "BadRequestError");
 }
 
-/** `{"error":{"message","type","param","code"}}` with the status as `code`. */
-export function errorResponse(status: number, message: string, param: string | null = null): Response {
-  return json({ error: { message, type: errorType(status), param, code: status } }, status);
+/** `{"error":{"message","type","param","code"}}` with the status as `code` (ErrorInfo's field order). */
+export function errorResponse(status: number, message: string, param: string | null = null, type: string = errorType(status)): Response {
+  return json({ error: { message, type, param, code: status } }, status);
 }
 
 export function json(body: unknown, status = 200): Response {

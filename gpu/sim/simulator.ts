@@ -10,6 +10,7 @@ import { MAX_MODEL_LEN_TOKENS, MODAL_KEY_HEADER, MODAL_SECRET_HEADER, MODEL_CATA
 import { parseConfigPatch, resolveDefaults, type SimConfig } from "./config";
 import { handleGeneration, type GenerationEnv } from "./generation";
 import { SimInstance } from "./instance";
+import type { ProblemIndex } from "./oracle";
 import { renderMetrics, renderModels } from "./metrics";
 import { errorResponse, json, methodNotAllowed, notFound, readJson } from "./responses";
 
@@ -25,6 +26,8 @@ export interface SimulatorOptions {
   defaults?: Partial<SimConfig>;
   /** Expected Modal proxy-auth values; without them any non-empty pair passes. */
   proxyAuth?: { key: string; secret: string };
+  /** The shipped evaluation problems for oracle mode (the Node server loads them); none: oracle mode changes nothing. */
+  problems?: ProblemIndex;
 }
 
 export interface Simulator {
@@ -48,7 +51,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const created = Math.floor(Date.now() / 1000);
   const instances = new Map<string, SimInstance>();
   let counter = 0;
-  const env: GenerationEnv = { models, maxModelLen, nonce: () => `${++counter}:${Math.random()}` };
+  const env: GenerationEnv = { models, maxModelLen, nonce: () => `${++counter}:${Math.random()}`, problems: options.problems ?? null };
 
   function instanceFor(id: string): SimInstance {
     let inst = instances.get(id);

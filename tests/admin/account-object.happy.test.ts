@@ -1,8 +1,8 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { accountStub, adminApi } from "../helpers/admin";
-import { hashApiKey } from "../../worker/services/keys-format";
-import { decide, type AccountState, type KeyState } from "../../worker/durable-objects/account-state";
+import { hashApiKey } from "../../worker/accounts/keys/key-format";
+import { decide, type AccountState, type KeyState } from "../../worker/accounts/account-state";
 
 const account: AccountState = {
   id: "acct_0123456789abcdef",

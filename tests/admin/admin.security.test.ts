@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { adminApi, TEST_ADMIN_TOKEN } from "../helpers/admin";
 import { errorOf } from "../helpers/api";
-import { timingSafeEqualStrings } from "../../worker/services/auth";
+import { timingSafeEqualStrings } from "../../worker/accounts/auth-service";
 
 /** Every admin operation, with a body where it takes one. */
 const ROUTES: [method: string, path: string, body?: unknown][] = [

@@ -2,8 +2,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { accountStub, adminApi, dumpD1 } from "../helpers/admin";
 import { TEST_API_KEY } from "../helpers/api";
-import { DEV_ACCOUNT_ID } from "../../worker/services/accounts-dev";
-import { hashApiKey } from "../../worker/services/keys-format";
+import { DEV_ACCOUNT_ID } from "../../worker/accounts/dev-account-service";
+import { hashApiKey } from "../../worker/accounts/keys/key-format";
 
 describe("DEV_API_KEY", () => {
   it("works in development, seeded into the dev account as a hash only", async () => {

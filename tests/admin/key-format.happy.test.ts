@@ -8,7 +8,7 @@ import {
   newAccountId,
   parseApiKey,
   toBase62,
-} from "../../worker/services/keys-format";
+} from "../../worker/accounts/keys/key-format";
 
 describe("API key format", () => {
   it("computes the standard CRC32", () => {

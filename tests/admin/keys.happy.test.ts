@@ -4,7 +4,7 @@ import type { ApiKey, ListPage, RotatedApiKey } from "../../shared/admin";
 import { accountStub, adminApi } from "../helpers/admin";
 import { errorOf } from "../helpers/api";
 import { pollUntil } from "../helpers/sim";
-import { hashApiKey } from "../../worker/services/keys-format";
+import { hashApiKey } from "../../worker/accounts/keys/key-format";
 
 describe("admin: API keys", () => {
   const a = adminApi();

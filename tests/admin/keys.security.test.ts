@@ -4,7 +4,7 @@ import type { RotatedApiKey } from "../../shared/admin";
 import { accountStub, adminApi, checksum, dumpD1 } from "../helpers/admin";
 import { errorOf, simBackends } from "../helpers/api";
 import { newSim, pollUntil } from "../helpers/sim";
-import { generateApiKey } from "../../worker/services/keys-format";
+import { generateApiKey } from "../../worker/accounts/keys/key-format";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -172,8 +172,8 @@ describe("a failure between the Durable Object and D1", () => {
     const a = adminApi();
     const accountId = (await a.createAccount("Half-way")).id;
     const { id, key } = await a.createKey(accountId);
-    const { revokeKey } = await import("../../worker/services/keys");
-    const { updateAccount } = await import("../../worker/services/accounts");
+    const { revokeKey } = await import("../../worker/accounts/keys/keys-service");
+    const { updateAccount } = await import("../../worker/accounts/accounts-service");
     const broken = { DB: failingWrites, ACCOUNTS: env.ACCOUNTS };
 
     await expect(revokeKey(broken, id)).rejects.toThrow(/outage/);
@@ -190,7 +190,7 @@ describe("a failure between the Durable Object and D1", () => {
   it("never makes a new key work before D1 has it", async () => {
     const a = adminApi();
     const accountId = (await a.createAccount("Half-way")).id;
-    const { createKey } = await import("../../worker/services/keys");
+    const { createKey } = await import("../../worker/accounts/keys/keys-service");
     await expect(createKey({ DB: failingWrites, ACCOUNTS: env.ACCOUNTS }, accountId, {})).rejects.toThrow(/outage/);
     const page = (await (await a.admin("GET", `/accounts/${accountId}/keys`)).json()) as { data: unknown[] };
     expect(page.data).toHaveLength(0);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { newApp } from "../../worker/app";
 import { adminApi } from "../helpers/admin";
+
+/** Routes that serve the documentation itself rather than the API. */
+const DOCUMENTATION_ROUTES = new Set(["GET /openapi.json", "GET /docs"]);
 
 interface Document {
   openapi: string;
@@ -38,6 +42,20 @@ describe("OpenAPI document and reference", () => {
     for (const id of ["ChatCompletionRequest", "CreateAccountRequest", "CreateKeyRequest", "Account", "ApiKey", "CreatedApiKey", "Error"]) {
       expect(doc.components.schemas).toHaveProperty(id);
     }
+  });
+
+  it("documents exactly the routes the app registers, each method once", async () => {
+    const doc = (await (await a.fetch("/openapi.json")).json()) as Document;
+    const documented = Object.entries(doc.paths).flatMap(([path, operations]) => Object.keys(operations).map((m) => `${m.toUpperCase()} ${path}`));
+    // Hono's `:id` (with an optional pattern, `:id{.+}`) is OpenAPI's `{id}`; `ALL` entries are middleware.
+    const registered = new Set(
+      newApp()
+        .routes.filter((r) => r.method !== "ALL")
+        .map((r) => `${r.method} ${r.path.replaceAll(/:(\w+)(\{[^}]*\})?/g, "{$1}")}`)
+        .filter((route) => !DOCUMENTATION_ROUTES.has(route)),
+    );
+    expect(documented.toSorted()).toEqual([...registered].toSorted());
+    expect(documented).toEqual(expect.arrayContaining(["GET /v1/generations/{id}", "GET /v1/generations/{id}/stream", "POST /v1/generations/{id}/cancel"]));
   });
 
   it("serves an API reference page", async () => {

@@ -7,8 +7,8 @@
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Env } from "../../worker/env";
-import { backendPool } from "../../worker/routing/backend-pool-do";
-import type { LedgerEntry } from "../../worker/durable-objects/usage-storage";
+import { poolObject } from "../../worker/routing/pool-rpc";
+import type { LedgerEntry } from "../../worker/accounts/account-rpc";
 import { accountStub, adminApi, type AdminApi } from "../helpers/admin";
 import { newSim, pollUntil, type SimHandle } from "../helpers/sim";
 
@@ -46,7 +46,7 @@ export async function fleet(
   expect(res.status, await res.clone().text()).toBe(200);
   const { key } = await a.createKey(accountId);
   const stub = accountStub(accountId);
-  const pool = backendPool(env);
+  const pool = poolObject(env);
   return {
     a,
     sims,

@@ -10,7 +10,7 @@ import { TEST_API_KEY } from "../helpers/api";
 import { headerValue, hostileString } from "../helpers/fuzz-arbitraries";
 import { backendRequests, checkLogsForSecrets, checkResponse, expectLedger, FUZZ_SECRETS, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, isEchoSafe, ledgerIds } from "../helpers/fuzz";
 import { newSim } from "../helpers/sim";
-import { generateApiKey, newAccountId } from "../../worker/services/keys-format";
+import { generateApiKey, newAccountId } from "../../worker/accounts/keys/key-format";
 
 const VALID_CHAT = '{"model":"limo","max_tokens":4,"messages":[{"role":"user","content":"hi"}]}';
 

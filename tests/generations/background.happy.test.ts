@@ -52,7 +52,7 @@ describe("background mode", () => {
 describe("disconnect policy", () => {
   it("cancels a foreground generation after the grace period once its last client left, billed for what was produced", async () => {
     const acct = await limitedAccount();
-    // A short grace for the test (production: 15 s).
+    // A short grace for the test (production: 2 s).
     const a = adminApi({ BACKENDS: simBackends(acct.sim.url), GENERATION_GRACE_MS: "200" });
     await acct.sim.configure({ tokens_per_second: 50 });
     const res = await a.withKey(acct.key, "/v1/chat/completions", {

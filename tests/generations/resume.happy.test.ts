@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SSE_DONE } from "../../shared/sse";
-import { generationObject, parseGenerationId } from "../../worker/durable-objects/generation-do";
-import { BATCH_MAX_EVENTS, GenerationStorage } from "../../worker/durable-objects/generation-storage";
+import { generationObject, parseGenerationId } from "../../worker/generations/generation-rpc";
+import { BATCH_MAX_EVENTS, GenerationStorage } from "../../worker/generations/generation-storage";
 import { limitedAccount, type LimitedAccount } from "../helpers/limits";
 import { readEvents } from "../helpers/sse";
 import { generationsClient } from "./client";

@@ -7,7 +7,7 @@ import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { Account, CreatedApiKey, CreateKeyRequest } from "../../shared/admin";
 import type { Env } from "../../worker/env";
-import { accountObject } from "../../worker/durable-objects/account-do";
+import { accountObject } from "../../worker/accounts/account-rpc";
 import { api, type Api } from "./api";
 
 /** The admin token these tests configure; never a real deployment's. */
@@ -69,4 +69,4 @@ export async function dumpD1(): Promise<string> {
 }
 
 /** A well-formed key body with its checksum recomputed: what a forger could build offline. */
-export { checksum } from "../../worker/services/keys-format";
+export { checksum } from "../../worker/accounts/keys/key-format";

@@ -4,7 +4,7 @@
  * backend: the setting of every limits and ledger test.
  */
 import type { Limits } from "../../shared/admin";
-import type { LedgerEntry } from "../../worker/durable-objects/usage-storage";
+import type { LedgerEntry } from "../../worker/accounts/account-rpc";
 import { adminApi, accountStub, type AdminApi } from "./admin";
 import { simBackends } from "./api";
 import { newSim, pollUntil, type SimHandle } from "./sim";

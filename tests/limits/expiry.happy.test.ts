@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { hashApiKey } from "../../worker/services/keys-format";
-import { RESERVATION_TTL_MS } from "../../worker/durable-objects/account-do";
+import { hashApiKey } from "../../worker/accounts/keys/key-format";
+import { RESERVATION_TTL_MS } from "../../worker/accounts/account-do";
 import { accountStub } from "../helpers/admin";
 import { limitedAccount } from "../helpers/limits";
 

@@ -7,10 +7,13 @@
 import { describe, expect, it } from "vitest";
 import { newSim, pollUntil, readSse, readSseData, type SimHandle } from "../helpers/sim";
 
+/** vLLM's generation routes take application/json only. */
+const JSON_HEADERS = { "content-type": "application/json" };
 const ask = { model: "GAIR/LIMO", messages: [{ role: "user", content: "What is 6 times 7?" }] };
 
 function chat(sim: SimHandle, body: Record<string, unknown> = {}, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${sim.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask, ...body }), ...init });
+  const headers = { ...JSON_HEADERS, ...(init.headers as Record<string, string> | undefined) };
+  return fetch(`${sim.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask, ...body }), ...init, headers });
 }
 
 const contentChunks = (data: string[]) =>
@@ -205,6 +208,9 @@ describe("the control plane", () => {
       hang: false,
       require_proxy_auth: false,
       min_tokens: null,
+      final_answers: null,
+      oracle: null,
+      hint_leak_rate: 0.5,
     });
     const set = await fetch(`${sim.url}/sim/config`, { method: "POST", body: JSON.stringify({ ttft_ms: 1000, max_concurrent: 2 }) });
     expect(await set.json()).toMatchObject({ ttft_ms: 1000, max_concurrent: 2 });

@@ -9,10 +9,13 @@ import { describe, expect, it } from "vitest";
 import { createSimulator } from "../../gpu/sim/simulator";
 import { newSim, pollUntil, readSseData, type SimHandle } from "../helpers/sim";
 
+/** vLLM's generation routes take application/json only. */
+const JSON_HEADERS = { "content-type": "application/json" };
 const ask = { model: "GAIR/LIMO", messages: [{ role: "user", content: "Find x if 3x + 5 = 20." }] };
 
 function chat(sim: SimHandle, body: Record<string, unknown> = {}, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${sim.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask, ...body }), ...init });
+  const headers = { ...JSON_HEADERS, ...(init.headers as Record<string, string> | undefined) };
+  return fetch(`${sim.url}/v1/chat/completions`, { method: "POST", body: JSON.stringify({ ...ask, ...body }), ...init, headers });
 }
 
 describe("stats", () => {
@@ -91,7 +94,7 @@ describe("the simulator core", () => {
   it("runs inside workerd too, with isolated instances", async () => {
     const sim = createSimulator({ models: ["GAIR/LIMO"], maxModelLen: 4096 });
     const res = await sim.fetch(
-      new Request("http://sim/i/a/v1/chat/completions", { method: "POST", body: JSON.stringify({ ...ask, stream: true, max_tokens: 3 }) }),
+      new Request("http://sim/i/a/v1/chat/completions", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ ...ask, stream: true, max_tokens: 3 }) }),
     );
     expect((await readSseData(res)).at(-1)).toBe("[DONE]");
     const stats = async (id: string) => (await (await sim.fetch(new Request(`http://sim/i/${id}/sim/stats`))).json()) as any;
@@ -103,7 +106,7 @@ describe("the simulator core", () => {
 
   it("cancels the generation when the body is cancelled, with no server in between", async () => {
     const sim = createSimulator({ defaults: { tokens_per_second: 1000 } });
-    const res = await sim.fetch(new Request("http://sim/v1/completions", { method: "POST", body: JSON.stringify({ prompt: "hi", stream: true }) }));
+    const res = await sim.fetch(new Request("http://sim/v1/completions", { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ prompt: "hi", stream: true }) }));
     const reader = res.body!.getReader();
     await reader.read();
     await reader.cancel();

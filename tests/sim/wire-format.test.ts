@@ -1,7 +1,11 @@
 /**
  * @module sim/wire-format.test
- * The simulator speaks vLLM's OpenAI wire format: chunk shapes, usage, [DONE],
- * n, stop, max_tokens, logprobs, determinism and the 4xx answers.
+ * The simulator speaks vLLM's OpenAI wire format as vLLM's current source
+ * writes it (vllm/entrypoints/openai/{chat_completion,completion}/serving.py):
+ * chunk shapes with their null fields, the finish in the same chunk as the
+ * last token, system_fingerprint, usage, [DONE], n, stop, max_tokens and
+ * completions' default of 16, logprobs and determinism. Refusals are in
+ * refusals.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import { newSim, readSseData } from "../helpers/sim";
@@ -20,8 +24,14 @@ const complete = (url: string, body: Record<string, unknown>) => post(url, "/v1/
 
 type Chunk = { id: string; object: string; created: number; model: string; choices: any[]; usage?: any };
 const parse = (data: string[]) => data.filter((d) => d !== "[DONE]").map((d) => JSON.parse(d) as Chunk);
-const contentOf = (chunks: Chunk[], index = 0) =>
-  chunks.flatMap((c) => c.choices.filter((ch) => ch.index === index && ch.finish_reason === null && ch.delta?.role === undefined)).map((ch) => ch.delta?.content ?? ch.text);
+/** The tokens a choice streamed: every chunk but chat's role chunk, without the empty end-of-sequence chunk. */
+const contentOf = (chunks: Chunk[], index = 0): string[] =>
+  chunks
+    .flatMap((c) => c.choices.filter((ch) => ch.index === index && ch.delta?.role === undefined))
+    .map((ch) => (ch.delta?.content ?? ch.text) as string)
+    .filter((t) => t !== "");
+/** `--fingerprint-mode full`: vllm-<version>-<8 hex of the config hash>. */
+const FINGERPRINT = /^vllm-0\.21\.0-[0-9a-f]{8}$/;
 
 describe("streaming chat completions", () => {
   it("sends vLLM's chunks: role, one token each, the finish, usage, then [DONE]", async () => {
@@ -39,23 +49,33 @@ describe("streaming chat completions", () => {
 
     // Exact bytes, as pydantic's model_dump_json(exclude_unset=True) writes them.
     const head = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":"GAIR/LIMO","choices":`;
-    expect(data[0]).toBe(`${head}[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`);
-    expect(data[1]).toMatch(/^\{"id":"chatcmpl-[0-9a-f]{32}","object":"chat\.completion\.chunk","created":\d+,"model":"GAIR\/LIMO","choices":\[\{"index":0,"delta":\{"content":"[^"]+"\},"logprobs":null,"finish_reason":null\}\]\}$/);
-    expect(data.at(-3)).toBe(`${head}[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop","stop_reason":null}]}`);
+    // The role chunk sets prompt_token_ids and prompt_text (both off): null, but present.
+    expect(data[0]).toBe(`${head}[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}],"prompt_token_ids":null,"prompt_text":null}`);
+    expect(data[1]).toMatch(/^\{"id":"chatcmpl-[0-9a-f]{32}","object":"chat\.completion\.chunk","created":\d+,"model":"GAIR\/LIMO","choices":\[\{"index":0,"delta":\{"content":"[^"]+"\},"logprobs":null,"finish_reason":null,"token_ids":null\}\]\}$/);
+    // An end of sequence: one more chunk with the EOS token's empty text; the fingerprint waits for the usage chunk.
+    expect(data.at(-3)).toBe(`${head}[{"index":0,"delta":{"content":""},"logprobs":null,"finish_reason":"stop","stop_reason":null,"token_ids":null}]}`);
 
     const tokens = contentOf(chunks);
-    expect(tokens.every((t) => typeof t === "string" && t.length > 0)).toBe(true);
     expect(tokens.join("")).toMatch(/^(Okay|Alright)[^]*\\boxed\{\d+\}\.$/);
     const C = tokens.length;
-    expect(data.at(-2)).toBe(`${head}[],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + C},"completion_tokens":${C}}}`);
+    const usageChunk = JSON.parse(data.at(-2)!);
+    expect(usageChunk.system_fingerprint).toMatch(FINGERPRINT);
+    expect(data.at(-2)).toBe(
+      `${head}[],"usage":{"prompt_tokens":${promptTokens},"total_tokens":${promptTokens + C},"completion_tokens":${C}},"system_fingerprint":"${usageChunk.system_fingerprint}"}`,
+    );
   });
 
-  it("sends no usage chunk unless include_usage is true", async () => {
+  it("sends no usage chunk unless include_usage is true, and then the fingerprint on the finishing chunk", async () => {
     const { url } = newSim();
     for (const stream_options of [undefined, { include_usage: false }]) {
       const chunks = parse(await readSseData(await chat(url, { stream: true, stream_options, max_tokens: 5 })));
       expect(chunks.some((c) => "usage" in c)).toBe(false);
-      expect(chunks.at(-1)!.choices[0]).toEqual({ index: 0, delta: { content: "" }, logprobs: null, finish_reason: "length", stop_reason: null });
+      // max_tokens: the fifth token and the finish share one chunk.
+      const last = chunks.at(-1)! as Chunk & { system_fingerprint?: string };
+      expect(last.choices[0]).toEqual({ index: 0, delta: { content: expect.stringMatching(/.+/) }, logprobs: null, finish_reason: "length", stop_reason: null, token_ids: null });
+      expect(last.system_fingerprint).toMatch(FINGERPRINT);
+      expect(chunks.slice(0, -1).some((c) => "system_fingerprint" in c)).toBe(false);
+      expect(contentOf(chunks)).toHaveLength(5);
     }
   });
 
@@ -81,7 +101,7 @@ describe("streaming chat completions", () => {
     const tokens = contentOf(chunks);
     expect(tokens).toHaveLength(7);
     expect(tokens.join("")).not.toContain("\\boxed");
-    expect(chunks.at(-2)!.choices[0]).toMatchObject({ finish_reason: "length", stop_reason: null });
+    expect(chunks.at(-2)!.choices[0]).toMatchObject({ delta: { content: tokens[6] }, finish_reason: "length", stop_reason: null });
     expect(chunks.at(-1)!.usage.completion_tokens).toBe(7);
   });
 
@@ -91,8 +111,10 @@ describe("streaming chat completions", () => {
     const text: string = full.choices[0].message.content;
     const res = await chat(url, { stream: true, temperature: 0, stop: ["Step 2:", "never appears"] });
     const chunks = parse(await readSseData(res));
-    expect(contentOf(chunks).join("")).toBe(text.slice(0, text.indexOf("Step 2:")));
-    expect(chunks.at(-1)!.choices[0]).toMatchObject({ finish_reason: "stop", stop_reason: "Step 2:" });
+    const kept = contentOf(chunks);
+    expect(kept.join("")).toBe(text.slice(0, text.indexOf("Step 2:")));
+    // The stop string ends the choice in the chunk of its last kept token.
+    expect(chunks.at(-1)!.choices[0]).toMatchObject({ delta: { content: kept.at(-1) }, finish_reason: "stop", stop_reason: "Step 2:" });
   });
 
   it("adds well-formed logprobs when asked", async () => {
@@ -118,10 +140,14 @@ describe("streaming completions", () => {
     const chunks = parse(data);
     expect(chunks[0]!.id).toMatch(/^cmpl-[0-9a-f]{32}$/);
     const head = `{"id":"${chunks[0]!.id}","object":"text_completion","created":${chunks[0]!.created},"model":"GAIR/LIMO","choices":`;
-    expect(data[0]).toMatch(/^\{"id":"cmpl-[0-9a-f]{32}","object":"text_completion","created":\d+,"model":"GAIR\/LIMO","choices":\[\{"index":0,"text":"[^"]+","logprobs":null,"finish_reason":null\}\]\}$/);
-    expect(data.at(-3)).toBe(`${head}[{"index":0,"text":"","logprobs":null,"finish_reason":"length","stop_reason":null}]}`);
+    // Completions set stop_reason, prompt_token_ids and token_ids on every chunk.
+    expect(data[0]).toMatch(/^\{"id":"cmpl-[0-9a-f]{32}","object":"text_completion","created":\d+,"model":"GAIR\/LIMO","choices":\[\{"index":0,"text":"[^"]+","logprobs":null,"finish_reason":null,"stop_reason":null,"prompt_token_ids":null,"token_ids":null\}\]\}$/);
+    const sixth = JSON.stringify(contentOf(chunks)[5]);
+    expect(data.at(-3)).toBe(`${head}[{"index":0,"text":${sixth},"logprobs":null,"finish_reason":"length","stop_reason":null,"prompt_token_ids":null,"token_ids":null}]}`);
     const P = Math.ceil(question.length / 4);
-    expect(data.at(-2)).toBe(`${head}[],"usage":{"prompt_tokens":${P},"total_tokens":${P + 6},"completion_tokens":6}}`);
+    const fp = JSON.parse(data.at(-2)!).system_fingerprint as string;
+    expect(fp).toMatch(FINGERPRINT);
+    expect(data.at(-2)).toBe(`${head}[],"usage":{"prompt_tokens":${P},"total_tokens":${P + 6},"completion_tokens":6},"system_fingerprint":"${fp}"}`);
     expect(data.at(-1)).toBe("[DONE]");
     expect(contentOf(chunks)).toHaveLength(6);
   });
@@ -149,10 +175,34 @@ describe("non-streaming responses", () => {
     const body = (await res.json()) as any;
     expect(body).toMatchObject({ object: "chat.completion", model: "GAIR/LIMO", usage: { prompt_tokens: promptTokens } });
     expect(body.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
-    expect(body.choices[0]).toMatchObject({ index: 0, message: { role: "assistant" }, logprobs: null, finish_reason: "stop", stop_reason: null });
     const streamed = contentOf(parse(await readSseData(await chat(url, { temperature: 0, stream: true }))));
-    expect(body.choices[0].message.content).toBe(streamed.join(""));
-    expect(body.usage).toEqual({ prompt_tokens: promptTokens, total_tokens: promptTokens + streamed.length, completion_tokens: streamed.length });
+    // model_dump(): every field, nulls included; an empty tool_calls list is dropped.
+    expect(body).toEqual({
+      id: body.id,
+      object: "chat.completion",
+      created: body.created,
+      model: "GAIR/LIMO",
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: streamed.join(""), refusal: null, annotations: null, audio: null, function_call: null, reasoning: null },
+          logprobs: null,
+          finish_reason: "stop",
+          stop_reason: null,
+          token_ids: null,
+          routed_experts: null,
+        },
+      ],
+      service_tier: null,
+      system_fingerprint: expect.stringMatching(FINGERPRINT),
+      usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + streamed.length, completion_tokens: streamed.length, prompt_tokens_details: null, completion_tokens_details: null },
+      prompt_logprobs: null,
+      prompt_token_ids: null,
+      prompt_text: null,
+      kv_transfer_params: null,
+      ec_transfer_params: null,
+      metrics: null,
+    });
   });
 
   it("answers completions with a text_completion, prompt given as a one-string list", async () => {
@@ -160,6 +210,19 @@ describe("non-streaming responses", () => {
     const body = (await (await post(url, "/v1/completions", { model: "GAIR/LIMO-v2", prompt: [question], max_tokens: 5, n: 2 })).json()) as any;
     expect(body).toMatchObject({ object: "text_completion", model: "GAIR/LIMO-v2", usage: { completion_tokens: 10 } });
     expect(body.choices.map((c: any) => [c.index, c.finish_reason])).toEqual([[0, "length"], [1, "length"]]);
+    expect(Object.keys(body)).toEqual(["id", "object", "created", "model", "choices", "service_tier", "system_fingerprint", "usage", "kv_transfer_params", "ec_transfer_params", "metrics"]);
+    expect(Object.keys(body.choices[0])).toEqual(["index", "text", "logprobs", "finish_reason", "stop_reason", "token_ids", "prompt_logprobs", "prompt_token_ids", "routed_experts"]);
+  });
+
+  it("stops a completion without max_tokens at 16 tokens, as vLLM's CompletionRequest does (null too)", async () => {
+    const { url } = newSim();
+    for (const extra of [{}, { max_tokens: null }]) {
+      const body = (await (await complete(url, { ...extra })).json()) as any;
+      expect(body.usage.completion_tokens).toBe(16);
+      expect(body.choices[0].finish_reason).toBe("length");
+    }
+    // Chat has no such default: the answer runs to its end.
+    expect(((await (await chat(url, {})).json()) as any).choices[0].finish_reason).toBe("stop");
   });
 });
 
@@ -177,56 +240,6 @@ describe("sampling", () => {
     const { url } = newSim();
     const res = await chat(url, { max_tokens: 2, frobnicate: true, messages: [{ role: "user", content: [{ type: "text", text: question }], extra: 1 }] });
     expect(res.status).toBe(200);
-  });
-});
-
-describe("refusals", () => {
-  const badRequest = (message: string | RegExp) => ({ error: { message, type: "BadRequestError", param: null, code: 400 } });
-
-  it("refuses a prompt plus completion beyond the context window with vLLM's message", async () => {
-    const { url } = newSim();
-    const content = "x".repeat(130_000);
-    const P = 3 + 4 + 32_500;
-    const res = await post(url, "/v1/chat/completions", { model: "GAIR/LIMO", messages: [{ role: "user", content }], max_tokens: 1000 });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(
-      badRequest(
-        `This model's maximum context length is 32768 tokens. However, you requested ${P + 1000} tokens (${P} in the messages, 1000 in the completion). Please reduce the length of the messages or completion.`,
-      ),
-    );
-    const tooLong = await post(url, "/v1/completions", { model: "GAIR/LIMO", prompt: "x".repeat(140_000) });
-    expect(tooLong.status).toBe(400);
-    expect(((await tooLong.json()) as any).error.message).toMatch(/^This model's maximum context length is 32768 tokens\./);
-    // Without max_tokens the completion may fill the rest of the window.
-    expect((await post(url, "/v1/chat/completions", { model: "GAIR/LIMO", messages: [{ role: "user", content }] })).status).toBe(200);
-  });
-
-  it("answers an unknown model with vLLM's 404", async () => {
-    const { url } = newSim();
-    const res = await chat(url, { model: "gpt-4" });
-    expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { message: "The model `gpt-4` does not exist.", type: "NotFoundError", param: "model", code: 404 } });
-  });
-
-  it.each([
-    ["a wrong type", { temperature: "hot" }],
-    ["n above 8", { n: 9 }],
-    ["max_tokens 0", { max_tokens: 0 }],
-    ["no messages", { messages: [] }],
-    ["stream_options without stream", { stream_options: { include_usage: true } }],
-    ["top_logprobs without logprobs", { top_logprobs: 2 }],
-  ])("answers %s with a 400", async (_, body) => {
-    const { url } = newSim();
-    const res = await chat(url, body);
-    expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(badRequest(expect.any(String)));
-  });
-
-  it("answers a body that is not JSON with a 400", async () => {
-    const { url } = newSim();
-    const res = await fetch(`${url}/v1/completions`, { method: "POST", body: "{not json" });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toEqual(badRequest(expect.any(String)));
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { admit, expire, newAdmissionState, nextExpiry, settle, type AdmitAsk, type EffectiveLimits } from "../../worker/limits/admission";
-import { formatResetDuration } from "../../worker/limits/token-bucket";
+import { admit, expire, newAdmissionState, nextExpiry, settle, type AdmitAsk, type EffectiveLimits } from "../../worker/accounts/limits/admission";
+import { formatResetDuration } from "../../worker/accounts/limits/token-bucket";
 
 const NONE: EffectiveLimits = { requestsPerMinute: null, tokensPerMinute: null, maxConcurrent: null, monthlyTokenQuota: null };
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);

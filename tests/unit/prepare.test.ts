@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { LIMO_SYSTEM_PROMPT, MAX_MODEL_LEN_TOKENS } from "../../shared/constants";
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
 import { estimateChatTokens } from "../../shared/tokens";
-import { loadDeployment, resolveModel } from "../../worker/services/catalogue";
-import { prepareChat, prepareCompletion } from "../../worker/services/prepare";
+import { loadDeployment, resolveModel } from "../../worker/routing/catalogue";
+import { prepareChat, prepareCompletion } from "../../worker/generations/prepare";
 
 const deployment = loadDeployment(JSON.stringify([{ name: "b", url: "http://127.0.0.1:1", models: ["GAIR/LIMO"] }]));
 const resolved = resolveModel(deployment, "limo");

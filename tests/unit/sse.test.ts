@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SseSplitter, sseData, sseEvent } from "../../shared/sse";
-import { classifyEvent } from "../../worker/services/stream-events";
+import { classifyEvent } from "../../worker/streams/stream-events";
 
 describe("SseSplitter", () => {
   it("joins events split across chunks and keeps the remainder", () => {

@@ -7,7 +7,7 @@
 import { env } from "cloudflare:test";
 import { expect } from "vitest";
 import type { UsageRecord, UsageRecordList, UsageSummary } from "../../shared/usage";
-import { writeUsageRecords } from "../../worker/services/usage-db";
+import { writeUsageRecords } from "../../worker/accounts/ledger/usage-db";
 import type { AdminApi } from "../helpers/admin";
 
 let seq = 0;

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ApiError } from "../../worker/errors";
+import { ApiError } from "../../worker/core/errors";
 import {
   accountUsageCsv,
   csvField,
@@ -9,7 +9,7 @@ import {
   flushBestEffort,
   parseInstant,
   summaryDays,
-} from "../../worker/services/usage-report";
+} from "../../worker/accounts/ledger/usage-report-service";
 import { adminApi } from "../helpers/admin";
 import { errorOf } from "../helpers/api";
 import { parseCsv, record, rollUp } from "./usage-helpers";

@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { formatMicroUsd, type UsageRecord } from "../../shared/usage";
-import { writeUsageRecords } from "../../worker/services/usage-db";
-import { CSV_COLUMNS } from "../../worker/services/usage-report";
+import { writeUsageRecords } from "../../worker/accounts/ledger/usage-db";
+import { CSV_COLUMNS } from "../../worker/accounts/ledger/usage-report-service";
 import { accountStub, adminApi } from "../helpers/admin";
 import { limitedAccount } from "../helpers/limits";
 import { allPages, csvObjects, record, rollUp, usagePage, usageSummary } from "./usage-helpers";

@@ -18,7 +18,7 @@
  * per isolate strands capacity that an idle isolate holds (a GPU has 8 slots,
  * not 8,000). A generation runs for minutes, so one more round trip to
  * route it exactly is a small price (acquire + release measured at ~3.6 ms a
- * request in local workerd, SQLite write included: tests/backends/pool-cost;
+ * request in local workerd, SQLite write included: `npm run bench:pool-cost`;
  * more when the object is in another colo). The release is sent after the
  * response (waitUntil), never in front of a token. One object serves every
  * backend: the traffic it sees is a few RPCs per generation, far below what a
@@ -31,8 +31,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { closedBreaker, onResult, onSend, phaseAt, type BreakerState } from "./breaker";
-import { chooseBackend, type BackendView, type Candidate, type HealthSnapshot } from "./choose";
+import { closedBreaker, onResult, onSend, phaseAt } from "./breaker";
+import { chooseBackend } from "./choose";
+import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseResult, PoolBackendStatus, PoolRpc } from "./pool-rpc";
 
 /** Longest a lease lives without a release: longer than any generation (18 min) plus a cold start. */
 export const LEASE_TTL_MS = 45 * 60_000;
@@ -41,30 +42,6 @@ const MAX_WAIT_MS = 30_000;
 /** Most requests waiting for a slot at once; beyond that, `full` at once. */
 const MAX_WAITERS = 1_000;
 
-export type Priority = "interactive" | "background";
-
-export interface AcquireRequest {
-  candidates: Candidate[];
-  priority: Priority;
-  /** How long to wait for a free slot when every backend is full. */
-  waitMs: number;
-}
-
-export type AcquireResult =
-  | { ok: true; leaseId: string; key: string }
-  | { ok: false; reason: "full" | "unavailable"; retryAfterMs: number };
-
-/** How an attempt ended, for the breaker and the health view. */
-export type LeaseResult = "success" | "failure" | "neutral" | "cold";
-
-/** One backend as operators see it. */
-export interface PoolBackendStatus {
-  key: string;
-  in_flight: number;
-  breaker: { state: BreakerState["phase"]; consecutive_failures: number; opened_at: number | null };
-  health: HealthSnapshot | null;
-}
-
 interface Waiter {
   request: AcquireRequest;
   seq: number;
@@ -72,7 +49,7 @@ interface Waiter {
   timer: ReturnType<typeof setTimeout>;
 }
 
-export class BackendPoolDO extends DurableObject<Env> {
+export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
   readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean }>();
   readonly #inFlight = new Map<string, number>();
   readonly #breakers = new Map<string, BreakerState>();
@@ -246,8 +223,3 @@ export class BackendPoolDO extends DurableObject<Env> {
 }
 
 const rank = (w: Waiter) => (w.request.priority === "interactive" ? 0 : 1);
-
-/** The pool object's stub. */
-export function backendPool(env: Pick<Env, "BACKEND_POOL">): DurableObjectStub<BackendPoolDO> {
-  return env.BACKEND_POOL.get(env.BACKEND_POOL.idFromName("pool"));
-}

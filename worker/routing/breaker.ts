@@ -6,22 +6,12 @@
  * nothing is sent. Then half-open: exactly one probe request; its success
  * closes the breaker, its failure opens it again.
  */
+import type { BreakerPhase, BreakerState } from "./pool-rpc";
 
 /** Consecutive failed attempts (no answer, 5xx, a broken stream) that open the breaker. */
 export const BREAKER_FAILURE_THRESHOLD = 5;
 /** How long an open breaker keeps traffic away before one probe, in ms. */
 export const BREAKER_OPEN_MS = 30_000;
-
-export type BreakerPhase = "closed" | "open" | "half_open";
-
-export interface BreakerState {
-  phase: BreakerPhase;
-  consecutiveFailures: number;
-  /** When it last opened (Unix ms), null when closed. */
-  openedAt: number | null;
-  /** A probe is in flight (half-open): nobody else may go. */
-  probing: boolean;
-}
 
 export const closedBreaker = (): BreakerState => ({ phase: "closed", consecutiveFailures: 0, openedAt: null, probing: false });
 

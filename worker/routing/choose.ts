@@ -11,35 +11,8 @@
  * of its `max_in_flight` still free and by vLLM's own queue
  * (`vllm:num_requests_waiting`).
  */
-import { mayPass, msUntilProbe, type BreakerState } from "./breaker";
-
-/** One backend as the pool sees it in a request. */
-export interface Candidate {
-  /** Identity of the server: its URL (names repeat across deployments and tests). */
-  key: string;
-  name: string;
-  weight: number;
-  maxInFlight: number | null;
-}
-
-/** The latest we know of a backend's health. */
-export interface HealthSnapshot {
-  /** Unix ms of the observation. */
-  checkedAt: number;
-  /** `warm` answers; `cold` is booting (503 starting / no containers); `down` fails or is unreachable. */
-  state: "warm" | "cold" | "down";
-  /** vLLM's gauges from `/metrics`, when they were read. */
-  running: number | null;
-  waiting: number | null;
-  /** Where it came from. */
-  source: "poll" | "traffic";
-}
-
-export interface BackendView {
-  inFlight: number;
-  breaker: BreakerState;
-  health: HealthSnapshot | null;
-}
+import { mayPass, msUntilProbe } from "./breaker";
+import type { BackendView, Candidate } from "./pool-rpc";
 
 export type Choice =
   | { ok: true; key: string }

@@ -13,11 +13,10 @@
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
-import { log } from "../log";
-import { backendHeaders, joinUrl } from "../services/backend-client";
-import { loadDeployment } from "../services/catalogue";
-import { backendPool } from "./backend-pool-do";
-import type { HealthSnapshot } from "./choose";
+import { log } from "../core/log";
+import { backendHeaders, joinUrl } from "./backend-client";
+import { loadDeployment } from "./catalogue";
+import { poolObject, type HealthSnapshot } from "./pool-rpc";
 
 /** Longest wait for one backend's /health or /metrics, in ms: the cron must finish well inside its minute. */
 const POLL_TIMEOUT_MS = 5_000;
@@ -26,7 +25,7 @@ type PollEnv = Pick<Env, "BACKENDS" | "BACKEND_POOL" | "PREWARM_HOURS_UTC" | "MO
 
 export async function pollBackends(env: PollEnv, now = new Date()): Promise<{ polled: string[] }> {
   const deployment = loadDeployment(env.BACKENDS);
-  const pool = backendPool(env);
+  const pool = poolObject(env);
   const warmHours = inHours(env.PREWARM_HOURS_UTC, now.getUTCHours());
   const due: BackendConfig[] = [];
   for (const backend of deployment.backends) {

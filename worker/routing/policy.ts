@@ -4,13 +4,7 @@
  * router follows: which backend failures are worth another attempt, which mean
  * "the container is still booting", and how long to wait before the next try.
  */
-import type { Env } from "../env";
-
-/** The vars that tune routing; every one optional (defaults below). */
-export type RoutingVars = Pick<
-  Env,
-  "COLD_START_BUDGET_MS" | "TTFT_TIMEOUT_MS" | "STREAM_IDLE_TIMEOUT_MS" | "BACKEND_BUSY_WAIT_MS" | "KEEPALIVE_INTERVAL_MS" | "STREAM_COALESCE_MS"
->;
+import type { RoutingVars } from "../core/vars";
 
 export interface RoutingPolicy {
   /** How long a request is held while every backend is cold (booting) before a 503. */
@@ -64,7 +58,7 @@ export const COLD_RETRY_AFTER_SECONDS = 30;
 /** Longest Retry-After from a backend we honour inside one request, in ms (longer: try another or give up). */
 export const MAX_HONOURED_RETRY_AFTER_MS = 30_000;
 
-export function routingPolicy(vars: Partial<RoutingVars>): RoutingPolicy {
+export function routingPolicy(vars: RoutingVars): RoutingPolicy {
   const num = (raw: string | undefined, fallback: number) => {
     const value = raw === undefined || raw === "" ? NaN : Number(raw);
     return Number.isFinite(value) && value >= 0 ? value : fallback;

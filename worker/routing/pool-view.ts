@@ -18,8 +18,8 @@
  * `GET /admin/v1/backends` shows capped backends' counts exactly).
  */
 import { closedBreaker } from "./breaker";
-import { chooseBackend, type BackendView, type Candidate } from "./choose";
-import type { AcquireResult, BackendPoolDO, LeaseResult } from "./backend-pool-do";
+import { chooseBackend } from "./choose";
+import type { AcquireResult, BackendView, Candidate, LeaseResult, PoolRpc } from "./pool-rpc";
 
 /** How old a copy of the pool's view may be before it is read again, in ms. */
 export const VIEW_TTL_MS = 1_000;
@@ -35,7 +35,7 @@ let poolOnlyUntil = 0;
  * Chooses among `candidates` without the pool when they are all uncapped and
  * their breakers closed; null means "ask the pool".
  */
-export async function acquireInIsolate(pool: DurableObjectStub<BackendPoolDO>, candidates: readonly Candidate[], now: number): Promise<AcquireResult | null> {
+export async function acquireInIsolate(pool: DurableObjectStub<PoolRpc>, candidates: readonly Candidate[], now: number): Promise<AcquireResult | null> {
   if (now < poolOnlyUntil || candidates.some((c) => c.maxInFlight !== null)) return null;
   const stale = candidates.filter((c) => (views.get(c.key)?.readAt ?? -Infinity) < now - VIEW_TTL_MS);
   if (stale.length > 0) {
@@ -54,7 +54,7 @@ export async function acquireInIsolate(pool: DurableObjectStub<BackendPoolDO>, c
  * it changes the pool's state. Returns the report's promise, or null if none
  * was needed.
  */
-export function reportFromIsolate(pool: DurableObjectStub<BackendPoolDO>, key: string, result: LeaseResult, now: number): Promise<void> | null {
+export function reportFromIsolate(pool: DurableObjectStub<PoolRpc>, key: string, result: LeaseResult, now: number): Promise<void> | null {
   const known = views.get(key)?.view;
   if (result === "failure" || result === "cold") {
     poolOnlyUntil = now + VIEW_TTL_MS;

@@ -34,12 +34,12 @@
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { CatalogueModel } from "../../shared/constants";
-import type { Env } from "../env";
-import { ApiError, ClientGoneError } from "../errors";
-import { log } from "../log";
-import { BackendCallError, openBackendStream, type BackendSecrets } from "../services/backend-client";
-import { EMBEDDED_SIMULATOR, candidateBackends, type Deployment } from "../services/catalogue";
-import { backendPool, type LeaseResult, type Priority } from "./backend-pool-do";
+import { ApiError, ClientGoneError } from "../core/errors";
+import { log } from "../core/log";
+import type { BackendSecrets, RoutingVars } from "../core/vars";
+import { BackendCallError, openBackendStream } from "./backend-client";
+import { EMBEDDED_SIMULATOR, candidateBackends, type Deployment } from "./catalogue";
+import { poolObject, type LeaseResult, type PoolBinding, type Priority } from "./pool-rpc";
 import {
   backoffMs,
   classifyFailure,
@@ -49,12 +49,11 @@ import {
   MAX_HONOURED_RETRY_AFTER_MS,
   RETRY_DEADLINE_MS,
   routingPolicy,
-  type RoutingVars,
 } from "./policy";
 import { acquireInIsolate, LOCAL_LEASE, reportFromIsolate } from "./pool-view";
 import { plainReads, watchReads, type WatchedReader } from "./watchdog";
 
-export type RouterEnv = BackendSecrets & Partial<RoutingVars> & Pick<Env, "BACKEND_POOL">;
+export type RouterEnv = BackendSecrets & RoutingVars & PoolBinding;
 
 export interface RoutedStreamOptions {
   env: RouterEnv;
@@ -95,7 +94,7 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
   const candidates = candidateBackends(options.deployment, options.model, options.mode);
   if (candidates.length === 1 && candidates[0] === EMBEDDED_SIMULATOR) return direct(options, EMBEDDED_SIMULATOR);
   const policy = routingPolicy(options.env);
-  const pool = backendPool(options.env);
+  const pool = poolObject(options.env);
   const byKey = new Map(candidates.map((b) => [b.url, b]));
   const started = Date.now();
   const coldDeadline = started + policy.coldStartBudgetMs;

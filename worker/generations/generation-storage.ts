@@ -1,0 +1,109 @@
+/**
+ * @module generation-storage
+ * A generation object's SQLite: one row per run (its metadata as JSON) and
+ * its events in batches, one row per batch (never a write per token; a batch
+ * stays far below the ~2 MB row limit). Only the newest run is kept.
+ *
+ * Schema (version 1):
+ *   runs(run INTEGER PRIMARY KEY, meta TEXT)            -- RunMeta as JSON
+ *   batches(run INTEGER, first INTEGER, events TEXT,    -- events[first..] as a JSON array
+ *           PRIMARY KEY (run, first))
+ */
+import type { RunMeta } from "./generation-run";
+
+/** Events per stored batch, and bytes: whichever is reached first ends the batch. */
+export const BATCH_MAX_EVENTS = 1024;
+export const BATCH_MAX_BYTES = 512 * 1024;
+/** Longest a batch of events waits in memory before it is written, in ms. */
+const BATCH_FLUSH_DELAY_MS = 250;
+
+export class GenerationStorage {
+  readonly #sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  migrate(): void {
+    this.#sql.exec("CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, meta TEXT NOT NULL)");
+    this.#sql.exec(
+      "CREATE TABLE IF NOT EXISTS batches (run INTEGER NOT NULL, first INTEGER NOT NULL, events TEXT NOT NULL, PRIMARY KEY (run, first))",
+    );
+  }
+
+  latest(): RunMeta | null {
+    const row = this.#sql.exec<{ meta: string }>("SELECT meta FROM runs ORDER BY run DESC LIMIT 1").toArray()[0];
+    return row ? (JSON.parse(row.meta) as RunMeta) : null;
+  }
+
+  /** Writes a run's metadata. */
+  putRun(meta: RunMeta): void {
+    this.#sql.exec("INSERT OR REPLACE INTO runs (run, meta) VALUES (?, ?)", meta.run, JSON.stringify(meta));
+  }
+
+  /** Writes a new run's metadata and forgets the older runs (there are none before the first). */
+  startRun(meta: RunMeta): void {
+    this.putRun(meta);
+    if (meta.run === 1) return;
+    this.#sql.exec("DELETE FROM runs WHERE run < ?", meta.run);
+    this.#sql.exec("DELETE FROM batches WHERE run < ?", meta.run);
+  }
+
+  appendBatch(run: number, first: number, events: string[]): void {
+    this.#sql.exec("INSERT OR REPLACE INTO batches (run, first, events) VALUES (?, ?, ?)", run, first, JSON.stringify(events));
+  }
+
+  events(run: number): string[] {
+    const out: string[] = [];
+    for (const row of this.#sql.exec<{ events: string }>("SELECT events FROM batches WHERE run = ? ORDER BY first", run)) {
+      out.push(...(JSON.parse(row.events) as string[]));
+    }
+    return out;
+  }
+}
+
+/**
+ * Writes one run's events in batches as they come (never a write per token):
+ * a batch ends at BATCH_MAX_EVENTS events or BATCH_MAX_BYTES, or
+ * BATCH_FLUSH_DELAY_MS after its first event. Stored batches are slices of
+ * the run's own event list, so nothing is copied until it is written.
+ */
+export class BatchWriter {
+  readonly #storage: GenerationStorage;
+  readonly #run: number;
+  readonly #events: readonly string[];
+  /** The first unwritten event's position (the rest follow it in `events`), and their size. */
+  #pending: { first: number; bytes: number } | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(storage: GenerationStorage, run: number, events: readonly string[]) {
+    this.#storage = storage;
+    this.#run = run;
+    this.#events = events;
+  }
+
+  /** The event just appended to the run's list. */
+  added(event: string): void {
+    const pending = (this.#pending ??= { first: this.#events.length - 1, bytes: 0 });
+    pending.bytes += event.length;
+    if (this.#events.length - pending.first >= BATCH_MAX_EVENTS || pending.bytes >= BATCH_MAX_BYTES) this.flush();
+    else this.#timer ??= setTimeout(() => this.flush(), BATCH_FLUSH_DELAY_MS);
+  }
+
+  /** Writes what is pending now. */
+  flush(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    const pending = this.#pending;
+    this.#pending = null;
+    if (!pending || pending.first >= this.#events.length || this.#closed) return;
+    this.#storage.appendBatch(this.#run, pending.first, this.#events.slice(pending.first));
+  }
+
+  /** The run was replaced or forgotten: nothing more of it is written. */
+  close(): void {
+    this.#closed = true;
+    this.flush();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * @module openapi-schemas
+ * Schemas that exist only to document the API (answers the Worker builds by
+ * hand or relays from vLLM), and the helpers every documented route shares.
+ */
+import { z } from "zod";
+import type { RouteConfig } from "@hono/zod-openapi";
+import { ERROR_CODES } from "../../../shared/errors";
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string(),
+      param: z.string().nullable(),
+      code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]).nullable(),
+    }),
+  })
+  .meta({ id: "Error", description: "OpenAI's error envelope; `x-request-id` identifies the request." });
+
+type RequestBody = NonNullable<NonNullable<RouteConfig["request"]>["body"]>;
+
+/** An error answer's documentation. */
+export function errorDoc(description: string) {
+  return { description, content: { "application/json": { schema: ErrorSchema } } };
+}
+
+/** The errors of a key-authenticated route, documented once. */
+export const authErrors = {
+  401: errorDoc("Missing, malformed, unknown, revoked or expired API key."),
+  403: errorDoc("The account is suspended (`account_suspended`) or the browser origin is not allowed (`origin_not_allowed`)."),
+};
+
+/**
+ * A JSON body documented by reference to a registered component but not
+ * validated by zod-openapi: our routes read bodies themselves (readJson +
+ * parseWith) so a body without a JSON content type still works and every
+ * problem comes back in our envelope.
+ */
+export function documentedJsonBody(componentId: string, required = true): RequestBody {
+  return { required, content: { "application/json": { schema: { $ref: `#/components/schemas/${componentId}` } } } };
+}
+
+const UsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
+const FinishReason = z.enum(["stop", "length", "abort"]).nullable();
+
+export const ChatCompletionSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("chat.completion"),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(
+      z.object({
+        index: z.number().int(),
+        message: z.object({ role: z.literal("assistant"), content: z.string() }),
+        logprobs: z.unknown(),
+        finish_reason: FinishReason,
+      }),
+    ),
+    usage: UsageSchema,
+  })
+  .meta({ id: "ChatCompletion", description: "With `stream: true`, server-sent `chat.completion.chunk` events end with `data: [DONE]`." });
+
+export const CompletionSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("text_completion"),
+    created: z.number().int(),
+    model: z.string(),
+    choices: z.array(z.object({ index: z.number().int(), text: z.string(), logprobs: z.unknown(), finish_reason: FinishReason })),
+    usage: UsageSchema,
+  })
+  .meta({ id: "Completion" });
+
+export const ModelSchema = z
+  .object({
+    id: z.string(),
+    object: z.literal("model"),
+    created: z.number().int(),
+    owned_by: z.string(),
+    root: z.string().optional(),
+    max_model_len: z.number().int().optional(),
+  })
+  .meta({ id: "Model" });
+
+export const ModelListSchema = z.object({ object: z.literal("list"), data: z.array(ModelSchema) }).meta({ id: "ModelList" });

@@ -1,0 +1,59 @@
+/**
+ * @module routing/assemble-response
+ * Reads a whole backend stream for a client that did not ask to stream (the
+ * direct JSON path), collected natively, and folds it into the answer.
+ */
+import { SseSplitter, sseData } from "../../shared/sse";
+import type { ChatCompletion, Completion } from "../../shared/openai";
+import type { Endpoint } from "../generations/prepare";
+import { CompletionAssembler } from "../streams/completion-assembler";
+import { classifyEvent } from "../streams/stream-events";
+import type { GenerationOutcome } from "./generation-outcome";
+import type { WatchedReader } from "./watchdog";
+
+export interface Assembled {
+  body: ChatCompletion | Completion | null;
+  outcome: GenerationOutcome;
+}
+
+/**
+ * Reads the whole backend stream (collected natively: `WatchedReader#text`,
+ * no JavaScript per chunk) and folds it. Returns the assembled body when the
+ * stream ended with `[DONE]` and its usage chunk; otherwise `body` is null and
+ * the outcome says why.
+ */
+export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint, signal: AbortSignal): Promise<Assembled> {
+  const assembler = new CompletionAssembler(endpoint);
+  let chunks = 0;
+  let contentTokens = 0;
+  const outcome = (status: GenerationOutcome["status"], reason?: string): Assembled => ({
+    body: null,
+    outcome: { status, usage: assembler.usage, chunks, contentTokens, firstTokenAt: reader.firstByteAt(), reason },
+  });
+
+  let text: string;
+  try {
+    text = await reader.text();
+  } catch (err) {
+    return outcome(signal.aborted ? "client_disconnected" : "backend_error", `backend stream broke: ${String(err)}`);
+  } finally {
+    // After the whole body this changes nothing; otherwise the backend is told to stop.
+    reader.cancel("cancelled");
+  }
+  for (const event of new SseSplitter().push(text)) {
+    const kind = classifyEvent(event);
+    if (kind.kind === "usage") assembler.usage = kind.usage;
+    else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);
+    else if (kind.kind === "done") {
+      const body = assembler.build();
+      if (!body) return outcome("backend_error", "backend stream had no chunks or no usage");
+      return { body, outcome: { status: "ok", usage: assembler.usage, chunks, contentTokens, firstTokenAt: reader.firstByteAt() } };
+    } else if (kind.kind === "chunk") {
+      const data = sseData(event);
+      if (data === null) continue;
+      chunks++;
+      contentTokens += assembler.addChunk(data);
+    }
+  }
+  return outcome("backend_error", "backend stream ended without [DONE]");
+}

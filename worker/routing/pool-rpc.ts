@@ -1,0 +1,100 @@
+/**
+ * @module routing/pool-rpc
+ * The backend pool object's contract: the RPC interface `BackendPoolDO`
+ * implements and `Env.BACKEND_POOL` is typed by, the shapes that cross it
+ * (candidates, leases, each backend's view: breaker, health, in-flight
+ * count), and how to reach the one pool. The router, the isolate's pool view
+ * and the health poll name this module, never the object's class.
+ */
+
+/** One backend as the pool sees it in a request. */
+export interface Candidate {
+  /** Identity of the server: its URL (names repeat across deployments and tests). */
+  key: string;
+  name: string;
+  weight: number;
+  maxInFlight: number | null;
+}
+
+export type BreakerPhase = "closed" | "open" | "half_open";
+
+/** A backend's circuit breaker (routing/breaker.ts has the rules). */
+export interface BreakerState {
+  phase: BreakerPhase;
+  consecutiveFailures: number;
+  /** When it last opened (Unix ms), null when closed. */
+  openedAt: number | null;
+  /** A probe is in flight (half-open): nobody else may go. */
+  probing: boolean;
+}
+
+/** The latest we know of a backend's health. */
+export interface HealthSnapshot {
+  /** Unix ms of the observation. */
+  checkedAt: number;
+  /** `warm` answers; `cold` is booting (503 starting / no containers); `down` fails or is unreachable. */
+  state: "warm" | "cold" | "down";
+  /** vLLM's gauges from `/metrics`, when they were read. */
+  running: number | null;
+  waiting: number | null;
+  /** Where it came from. */
+  source: "poll" | "traffic";
+}
+
+/** What the pool knows of one backend: what a choice is made by. */
+export interface BackendView {
+  inFlight: number;
+  breaker: BreakerState;
+  health: HealthSnapshot | null;
+}
+
+export type Priority = "interactive" | "background";
+
+export interface AcquireRequest {
+  candidates: Candidate[];
+  priority: Priority;
+  /** How long to wait for a free slot when every backend is full. */
+  waitMs: number;
+}
+
+export type AcquireResult =
+  | { ok: true; leaseId: string; key: string }
+  | { ok: false; reason: "full" | "unavailable"; retryAfterMs: number };
+
+/** How an attempt ended, for the breaker and the health view. */
+export type LeaseResult = "success" | "failure" | "neutral" | "cold";
+
+/** One backend as operators see it. */
+export interface PoolBackendStatus {
+  key: string;
+  in_flight: number;
+  breaker: { state: BreakerPhase; consecutive_failures: number; opened_at: number | null };
+  health: HealthSnapshot | null;
+}
+
+/** What the pool object answers (routing/backend-pool-do.ts has the reasons). */
+export interface PoolRpc extends Rpc.DurableObjectBranded {
+  /** Picks a backend and leases it a slot, waiting up to `waitMs` (interactive first) when all are full. */
+  acquire(request: AcquireRequest): Promise<AcquireResult>;
+  /** Ends a lease (idempotent) and records how the attempt went. */
+  release(leaseId: string, result: LeaseResult): void;
+  /** Each backend's breaker, health and our in-flight count, as they are now. */
+  views(keys: string[]): Record<string, BackendView>;
+  /** How an attempt the pool did not lease went (an uncapped backend routed in an isolate). */
+  report(key: string, result: LeaseResult): void;
+  /** Stores what the cron trigger read from each backend. */
+  recordHealth(entries: { key: string; health: HealthSnapshot }[]): void;
+  /** Pool state of the given backends (admin view). */
+  status(keys: string[]): PoolBackendStatus[];
+  /** Leases held (of the given backend, or in all). */
+  inFlight(key?: string): number;
+}
+
+export interface PoolBinding {
+  BACKEND_POOL: DurableObjectNamespace<PoolRpc>;
+}
+
+/** The pool object's stub: one object for every backend. */
+export function poolObject(env: PoolBinding): DurableObjectStub<PoolRpc> {
+  return env.BACKEND_POOL.get(env.BACKEND_POOL.idFromName("pool"));
+}
