@@ -8,11 +8,14 @@
  * each file weighs, raw and gzipped.
  *
  * Also imported by vitest.config.ts and run by wrangler's `[build]`, so the
- * assets exist before anything serves them.
+ * assets exist before anything serves them. Builds may overlap (the workerd
+ * tests read the assets while a browser test's `wrangler dev` builds them
+ * again), so a build never empties the folder: each file is written whole
+ * and renamed into place, and files of earlier builds are removed last.
  */
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -69,9 +72,15 @@ function hashed(name: string, content: Buffer | string): string {
   return `${name.slice(0, dot)}-${hash}${name.slice(dot)}`;
 }
 
-/** Builds the dashboard's assets afresh; returns every file written with its size. */
+/** Writes `content` to `path` through a temporary file, so a reader sees the old file or the new one, never half of one. */
+function writeWhole(path: string, content: string | Uint8Array): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, path);
+}
+
+/** Builds the dashboard's assets; returns every file of the page with its size. */
 export async function buildDashboard(options: { quiet?: boolean } = {}): Promise<DashboardFile[]> {
-  rmSync(DASHBOARD_ASSETS_DIR, { recursive: true, force: true });
   const folder = join(DASHBOARD_ASSETS_DIR, DASHBOARD_ASSET_PATH.slice(1));
   mkdirSync(folder, { recursive: true });
   const result = await build({
@@ -82,17 +91,19 @@ export async function buildDashboard(options: { quiet?: boolean } = {}): Promise
     target: ["chrome111", "firefox111", "safari16.4"],
     outdir: folder,
     entryNames: "[name]-[hash]",
+    write: false,
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
   });
-  const outputs = Object.keys(result.metafile.outputs).map((path) => join(ROOT, path));
+  for (const file of result.outputFiles) writeWhole(file.path, file.contents);
+  const outputs = result.outputFiles.map((file) => file.path);
   const script = outputs.find((path) => path.endsWith(".js"));
   const style = outputs.find((path) => path.endsWith(".css"));
   if (!script || !style) throw new Error("esbuild wrote no script or stylesheet for the dashboard");
   const iconSource = readFileSync(join(SOURCE, "static", "icon.svg"));
   const icon = hashed("icon.svg", iconSource);
-  writeFileSync(join(folder, icon), iconSource);
+  writeWhole(join(folder, icon), iconSource);
   const url = (file: string) => `${DASHBOARD_ASSET_PATH}/${basename(file)}`;
   const html = readFileSync(join(SOURCE, "static", "dashboard.html"), "utf8")
     .replace("{{csp}}", META_CSP)
@@ -100,8 +111,10 @@ export async function buildDashboard(options: { quiet?: boolean } = {}): Promise
     .replace("{{style}}", url(style))
     .replace("{{script}}", url(script));
   // dashboard.html is served at /dashboard (html_handling drops the extension).
-  writeFileSync(join(DASHBOARD_ASSETS_DIR, "dashboard.html"), html);
-  writeFileSync(join(DASHBOARD_ASSETS_DIR, "_headers"), HEADERS);
+  writeWhole(join(DASHBOARD_ASSETS_DIR, "dashboard.html"), html);
+  writeWhole(join(DASHBOARD_ASSETS_DIR, "_headers"), HEADERS);
+  const current = new Set([basename(script), basename(style), icon]);
+  for (const name of readdirSync(folder)) if (!current.has(name) && !name.endsWith(".tmp")) rmSync(join(folder, name), { force: true });
 
   const files = [join(DASHBOARD_ASSETS_DIR, "dashboard.html"), script, style, join(folder, icon)].map((path) => {
     const content = readFileSync(path);
