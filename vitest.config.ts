@@ -1,7 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
-import { buildDashboard } from "./scripts/build-dashboard";
+import { buildDashboard } from "./scripts/build-dashboard.ts";
 
 /**
  * Two projects: `workers` runs inside workerd with the real D1, KV and Durable

@@ -90,6 +90,21 @@ function topEndUsersStatement(db: D1Database, accountId: string, from: number, t
     .bind(accountId, from, to, SERIES_TOP_ROWS);
 }
 
+/** Set once `usage_records.end_user` has been seen: a column, once added, stays. */
+let endUserColumnSeen = false;
+
+/**
+ * Whether the ledger records end users yet (`end_user TEXT NULL`, added by its
+ * own migration). Without the column there is no end user to rank: the top
+ * list is empty, as for an account whose requests never name one.
+ */
+async function hasEndUserColumn(db: D1Database): Promise<boolean> {
+  if (endUserColumnSeen) return true;
+  const row = await db.prepare("SELECT 1 AS present FROM pragma_table_info('usage_records') WHERE name = 'end_user'").first();
+  endUserColumnSeen = row !== null;
+  return endUserColumnSeen;
+}
+
 /** The bucket pairs as the statements' JSON parameter. */
 function bucketsParam(starts: number[], end: number): string {
   return JSON.stringify(starts.map((start, i) => [start, starts[i + 1] ?? end]));
@@ -111,10 +126,12 @@ export async function overviewSeriesRows(db: D1Database, starts: number[], end: 
 export async function accountSeriesRows(db: D1Database, accountId: string, starts: number[], end: number): Promise<SeriesRows & { top: TopEndUser[] }> {
   const scope: SeriesScope = { accountId };
   const buckets = bucketsParam(starts, end);
-  const [counts, percentiles, top] = await db.batch([
-    countsStatement(db, scope, buckets),
-    percentilesStatement(db, scope, buckets),
-    topEndUsersStatement(db, accountId, starts[0] ?? end, end),
-  ]);
-  return { counts: counts!.results as SeriesCountRow[], percentiles: percentiles!.results as SeriesPercentileRow[], top: top!.results as TopEndUser[] };
+  const statements = [countsStatement(db, scope, buckets), percentilesStatement(db, scope, buckets)];
+  if (await hasEndUserColumn(db)) statements.push(topEndUsersStatement(db, accountId, starts[0] ?? end, end));
+  const [counts, percentiles, top] = await db.batch(statements);
+  return {
+    counts: counts!.results as SeriesCountRow[],
+    percentiles: percentiles!.results as SeriesPercentileRow[],
+    top: (top?.results ?? []) as TopEndUser[],
+  };
 }
