@@ -80,9 +80,14 @@ function formatTick(unit: Unit, value: number): string {
   }
 }
 
-/** True when no series has a value other than 0: the panel shows its empty state instead of a flat plot. */
+/**
+ * True when there is nothing to plot, so the panel says so instead of drawing
+ * a flat line: no series has a value other than 0 (usage), or, for live
+ * readings, no series has a reading at all (a gauge at 0 is a reading).
+ */
 export function isEmpty(spec: ChartSpec): boolean {
-  return spec.t.length === 0 || spec.series.every((s) => s.values.every((v) => v === null || v === 0));
+  const nothing = (v: number | null) => v === null || (v === 0 && spec.bucket !== "sample");
+  return spec.t.length === 0 || spec.series.every((s) => s.values.every(nothing));
 }
 
 const live = new Set<{ plot: uPlot; observer: ResizeObserver }>();

@@ -132,7 +132,7 @@ export function modelsPanel(series: UsageSeries): HTMLElement {
 }
 
 /** Latency figures over the whole range, beside the per-bucket plots. */
-export function latencyPanel(series: UsageSeries): HTMLElement {
+export function latencyPanel(series: UsageSeries, wide = false): HTMLElement {
   const rows = [
     { name: "Time to first token", p: series.totals.ttft_ms },
     { name: "Duration (OK requests)", p: series.totals.duration_ms },
@@ -148,5 +148,5 @@ export function latencyPanel(series: UsageSeries): HTMLElement {
     series.totals.requests > 0 ? rows : [],
     "No requests in this range yet.",
   );
-  return tablePanel("latency", "Latency over the range", "Nearest-rank percentiles of every request in the range", table);
+  return tablePanel("latency", "Latency over the range", "Nearest-rank percentiles of every request in the range", table, wide);
 }

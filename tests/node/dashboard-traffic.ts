@@ -75,7 +75,8 @@ export async function sendDashboardTraffic(stack: DevStack): Promise<DashboardFi
   const adminToken = devAdminToken();
   const admin = adminClient(stack.url, adminToken);
   const hostile = await accountWithKey(admin, HOSTILE_NAME);
-  const other = await accountWithKey(admin, "Tutor Co (other account)");
+  // The dev stack's D1 outlives a run: a name of this run's own finds this run's account.
+  const other = await accountWithKey(admin, `Tutor Co ${crypto.randomUUID().slice(0, 8)}`);
   for (const user of ["student-ada", "student-ada", "student-bo"]) await chat(stack, hostile.key, { user });
   await chat(stack, hostile.key, { stream: true, stream_options: { include_usage: true }, user: "student-bo" });
   await chat(stack, hostile.key, { model: "limo-v2" });

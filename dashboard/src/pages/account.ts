@@ -27,7 +27,7 @@ function endUsersPanel(users: TopEndUser[]): HTMLElement {
       { label: "Cost", cell: (u) => formatUsd(u.cost_micro_usd), numeric: true },
     ],
     users,
-    "No end users in this range. Requests that send `user` (or `safety_identifier`) are counted here.",
+    "No end users in this range. Requests that name one (the user or safety_identifier field) are counted here.",
   );
   return tablePanel("end-users", "Top end users", "Most tokens in the range, by the end user the request named", table);
 }

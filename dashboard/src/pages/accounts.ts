@@ -26,7 +26,7 @@ function accountRows(route: Route, accounts: Account[], q: string | undefined): 
       { label: "Created", cell: (a) => formatDateSeconds(a.created_at) },
     ],
     accounts,
-    q ? "No account matches this search." : "No accounts yet. Create one with `npm run admin -- create-account`.",
+    q ? "No account matches this search." : "No accounts yet. Create one with: npm run admin -- create-account",
   );
 }
 

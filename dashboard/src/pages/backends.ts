@@ -111,7 +111,7 @@ function view(list: BackendStatus[], samples: Sample[], now: number): HTMLElemen
         title: "In flight and vLLM queue",
         hint: "Since this page opened",
         spec: { kind: "lines", t, bucket: "sample", unit: "requests", series: load },
-        emptyText: "Nothing in flight or queued since this page opened.",
+        emptyText: "No reading of the pool yet.",
       }),
       chartPanel({
         id: "backend-kv",

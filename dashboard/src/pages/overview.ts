@@ -20,8 +20,11 @@ export async function overviewPage(route: Route, now: number): Promise<HTMLEleme
   const top = rowsTable<TopAccount>(
     "top-accounts",
     [
-      { label: "Account", cell: (a) => el("a", { href: routeHash({ page: "account", accountId: a.account_id, range: route.range }) }, a.name ?? a.account_id) },
-      { label: "Id", cell: (a) => el("code", {}, a.account_id) },
+      {
+        label: "Account",
+        cell: (a) =>
+          el("span", { class: "stack" }, el("a", { href: routeHash({ page: "account", accountId: a.account_id, range: route.range }) }, a.name ?? a.account_id), el("code", {}, a.account_id)),
+      },
       { label: "Requests", cell: (a) => formatExact(a.requests), numeric: true },
       { label: "Tokens", cell: (a) => formatExact(a.prompt_tokens + a.completion_tokens), numeric: true },
       { label: "Cost", cell: (a) => formatUsd(a.cost_micro_usd), numeric: true },
@@ -32,6 +35,6 @@ export async function overviewPage(route: Route, now: number): Promise<HTMLEleme
   return [
     pageTitle("Overview", `All accounts · ${RANGES[route.range].label} · times in ${tz}`),
     usageStats(series),
-    el("div", { class: "grid" }, ...usageCharts(series), tablePanel("top-accounts", "Top accounts", "Most tokens in the range", top), latencyPanel(series)),
+    el("div", { class: "grid" }, ...usageCharts(series), latencyPanel(series, true), tablePanel("top-accounts", "Top accounts", "Most tokens in the range", top, true)),
   ];
 }
