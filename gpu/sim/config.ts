@@ -5,6 +5,7 @@
  * that sets a field to `null` returns it to that default.
  */
 import { z } from "zod";
+import { FLEET_CONFIG_DEFAULTS, FLEET_CONFIG_SHAPE } from "./fleet/fleet-config";
 
 /** Longest delay a test may ask for, so a typo cannot park a request for hours. */
 const MAX_DELAY_MS = 10 * 60 * 1000;
@@ -61,6 +62,8 @@ const SimConfigSchema = z.strictObject({
    * equivalent form). See tutor.ts.
    */
   hint_leak_rate: z.number().min(0).max(1),
+  // ---- GPU fleet model (profile, Modal front, autoscaling): fleet/fleet-config.ts ----
+  ...FLEET_CONFIG_SHAPE,
 });
 
 export type SimConfig = z.infer<typeof SimConfigSchema>;
@@ -83,6 +86,8 @@ export const BASE_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   final_answers: null,
   oracle: null,
   hint_leak_rate: DEFAULT_HINT_LEAK_RATE,
+  // ---- GPU fleet model: fleet/fleet-config.ts ----
+  ...FLEET_CONFIG_DEFAULTS,
 });
 
 const SimConfigPatchSchema = z.strictObject(

@@ -4,20 +4,17 @@
  * first token, then emits one token per choice per step at the configured
  * pace, and injects the configured failures. It is an async generator so the
  * consumer pulls each event: a stream that is not read generates nothing,
- * and an aborted `signal` stops it inside any wait.
+ * and an aborted `signal` stops it inside any wait. An instance viewed
+ * through a fleet container (`inst.container`) runs the modelled engine
+ * instead (fleet/run-modelled.ts): tokens come when that container's vLLM
+ * steps produce them, whoever reads.
  */
+import { runModelled } from "./fleet/run-modelled";
 import type { Generation, SimInstance } from "./instance";
 import type { ChoicePlan } from "./plan";
+import { injectedFailure, type EngineEvent } from "./engine-events";
 
-export type EngineEvent =
-  /** The first token is ready: chat sends its role chunks now. */
-  | { type: "start" }
-  | { type: "token"; choice: number; text: string; position: number }
-  | { type: "finish"; choice: number }
-  /** error_after_tokens: an in-stream error event, then [DONE]. */
-  | { type: "error" }
-  /** drop_after_tokens: break the connection. */
-  | { type: "drop" };
+export { injectedFailure, type EngineEvent };
 
 /**
  * With tokens_per_second 0, give the event loop a turn this often, so that a
@@ -32,6 +29,10 @@ export async function* runEngine(
   plans: readonly ChoicePlan[],
   signal: AbortSignal,
 ): AsyncGenerator<EngineEvent, void, undefined> {
+  if (inst.container) {
+    yield* runModelled(inst, inst.container.engine, gen, plans, signal);
+    return;
+  }
   await inst.acquireSlot(gen, signal);
   await sleep(inst.config.ttft_ms, signal);
   yield { type: "start" };
@@ -49,14 +50,9 @@ export async function* runEngine(
         yield { type: "finish", choice: plan.index };
         continue;
       }
-      // Read the config at every token, so a test can change it mid-stream.
-      const { drop_after_tokens: dropAfter, error_after_tokens: errorAfter } = inst.config;
-      if (dropAfter !== null && gen.generated >= dropAfter) {
-        yield { type: "drop" };
-        return;
-      }
-      if (errorAfter !== null && gen.generated >= errorAfter) {
-        yield { type: "error" };
+      const failure = injectedFailure(inst, gen);
+      if (failure) {
+        yield failure;
         return;
       }
       positions[plan.index] = position + 1;

@@ -3,9 +3,15 @@
  * One simulated GPU server: its config, its counters and its queue. Tests
  * each get their own (`/i/<id>/...`), so counters and failure modes never
  * leak between them. Accounting is idempotent: a generation ends exactly
- * once, however many of cancel, abort and the engine report it.
+ * once, however many of cancel, abort and the engine report it. In fleet
+ * mode (a GPU profile set) the instance also owns its modelled Modal
+ * deployment, and `forContainer` gives the view a request runs through once
+ * a container has taken it.
  */
 import { applyConfigPatch, type SimConfig, type SimConfigPatch } from "./config";
+import type { Container } from "./fleet/deployment";
+import { touchesFleet } from "./fleet/fleet-config";
+import type { Fleet, FleetStats } from "./fleet/fleet";
 
 /** How a generation ended. */
 export type Outcome = "completed" | "aborted" | "errored";
@@ -57,9 +63,11 @@ export interface SimStats {
   oracle_correct: number;
   /** Oracle mode: choices that ended in a wrong answer (boxed, sent whole). */
   oracle_wrong: number;
+  /** The modelled Modal deployment (profile set): containers, edge queue, totals; null otherwise. */
+  fleet: FleetStats | null;
 }
 
-type Counters = Omit<SimStats, "in_flight" | "running" | "waiting">;
+type Counters = Omit<SimStats, "in_flight" | "running" | "waiting" | "fleet">;
 
 const zeroCounters = (): Counters => ({
   requests_total: 0,
@@ -76,51 +84,112 @@ const zeroCounters = (): Counters => ({
   oracle_wrong: 0,
 });
 
-export class SimInstance {
+/** State an instance shares with the per-container views of it (`forContainer`). */
+interface SharedState {
   config: SimConfig;
-  counters: Counters = zeroCounters();
-  /** When the cold-start clock began: the first non-/sim request after (re)configuration. */
-  coldStartBeganAt: number | null = null;
-  /** Last time anything touched this instance, for evicting idle ones. */
-  lastUsedAt = Date.now();
-  readonly #defaults: SimConfig;
-  readonly #active = new Set<Generation>();
-  readonly #queue: { gen: Generation; admit: () => void }[] = [];
+  counters: Counters;
+  coldStartBeganAt: number | null;
+  lastUsedAt: number;
+  /** The modelled Modal deployment, built on first use when `profile` is set. */
+  fleet: Fleet | null;
+  readonly active: Set<Generation>;
+  readonly queue: { gen: Generation; admit: () => void }[];
+}
 
-  constructor(defaults: SimConfig) {
+export class SimInstance {
+  /**
+   * The container this view of the instance runs in (fleet mode), or null.
+   * Generations accepted through the view run on that container's engine.
+   */
+  readonly container: Container | null;
+  readonly #defaults: SimConfig;
+  readonly #state: SharedState;
+
+  constructor(defaults: SimConfig, shared?: SharedState, container: Container | null = null) {
     this.#defaults = defaults;
-    this.config = defaults;
+    this.#state = shared ?? {
+      config: defaults,
+      counters: zeroCounters(),
+      coldStartBeganAt: null,
+      lastUsedAt: Date.now(),
+      fleet: null,
+      active: new Set(),
+      queue: [],
+    };
+    this.container = container;
   }
 
-  /** Applies a validated patch; a new cold_start_ms restarts the cold-start clock. */
+  get config(): SimConfig {
+    return this.#state.config;
+  }
+
+  set config(value: SimConfig) {
+    this.#state.config = value;
+  }
+
+  get counters(): Counters {
+    return this.#state.counters;
+  }
+
+  /** When the cold-start clock began: the first non-/sim request after (re)configuration. */
+  get coldStartBeganAt(): number | null {
+    return this.#state.coldStartBeganAt;
+  }
+
+  /** Last time anything touched this instance, for evicting idle ones. */
+  get lastUsedAt(): number {
+    return this.#state.lastUsedAt;
+  }
+
+  set lastUsedAt(value: number) {
+    this.#state.lastUsedAt = value;
+  }
+
+  /** The modelled deployment, or null (simple pacing, or not built yet). */
+  get fleet(): Fleet | null {
+    return this.#state.fleet;
+  }
+
+  set fleet(value: Fleet | null) {
+    this.#state.fleet = value;
+  }
+
+  /** A view of this instance bound to one container: same config, counters and generations. */
+  forContainer(container: Container): SimInstance {
+    return new SimInstance(this.#defaults, this.#state, container);
+  }
+
+  /** Applies a validated patch; a new cold_start_ms restarts the cold-start clock, a fleet knob rebuilds the fleet. */
   configure(patch: SimConfigPatch): SimConfig {
     this.config = applyConfigPatch(this.config, patch, this.#defaults);
-    if (patch.cold_start_ms !== undefined) this.coldStartBeganAt = null;
+    if (patch.cold_start_ms !== undefined) this.#state.coldStartBeganAt = null;
+    if (touchesFleet(patch)) this.#state.fleet = null;
     this.#pump();
     return this.config;
   }
 
-  /** Back to defaults with zeroed counters; generations in flight keep running. */
+  /** Back to defaults with zeroed counters and no fleet; generations in flight keep running. */
   reset(): void {
     this.config = this.#defaults;
-    this.counters = zeroCounters();
-    this.coldStartBeganAt = null;
+    this.#state.counters = zeroCounters();
+    this.#state.coldStartBeganAt = null;
+    this.#state.fleet = null;
     this.#pump();
   }
 
   /** True while the simulated container is still booting. */
   isCold(now: number): boolean {
     if (this.config.cold_start_ms <= 0) return false;
-    this.coldStartBeganAt ??= now;
-    return now - this.coldStartBeganAt < this.config.cold_start_ms;
+    this.#state.coldStartBeganAt ??= now;
+    return now - this.#state.coldStartBeganAt < this.config.cold_start_ms;
   }
 
   /** Registers an accepted generation request (waiting until it gets a slot). */
   accept(model: string, promptTokens: number): Generation {
     const gen: Generation = { model, promptTokens, generated: 0, state: "waiting" };
-    this.#active.add(gen);
+    this.#state.active.add(gen);
     this.counters.prompt_tokens_total += promptTokens;
-    this.counters.max_in_flight_seen = Math.max(this.counters.max_in_flight_seen, this.#active.size);
+    this.counters.max_in_flight_seen = Math.max(this.counters.max_in_flight_seen, this.#state.active.size);
     return gen;
   }
 
@@ -128,18 +197,19 @@ export class SimInstance {
   acquireSlot(gen: Generation, signal: AbortSignal): Promise<void> {
     if (gen.state !== "waiting") return Promise.resolve();
     signal.throwIfAborted();
-    if (this.#queue.length === 0 && this.#hasRoom()) {
+    const queue = this.#state.queue;
+    if (queue.length === 0 && this.#hasRoom()) {
       this.#run(gen);
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
-        const i = this.#queue.findIndex((q) => q.gen === gen);
-        if (i !== -1) this.#queue.splice(i, 1);
+        const i = queue.findIndex((q) => q.gen === gen);
+        if (i !== -1) queue.splice(i, 1);
         reject(signal.reason);
       };
       signal.addEventListener("abort", onAbort, { once: true });
-      this.#queue.push({
+      queue.push({
         gen,
         admit: () => {
           signal.removeEventListener("abort", onAbort);
@@ -149,7 +219,7 @@ export class SimInstance {
     });
   }
 
-  /** Marks a generation running without a slot: a hung request is stuck in the engine. */
+  /** Marks a generation running without a slot: a hung request is stuck in the engine, a fleet one is at its container. */
   markHung(gen: Generation): void {
     if (gen.state === "waiting") this.#run(gen);
   }
@@ -164,28 +234,29 @@ export class SimInstance {
   finish(gen: Generation, outcome: Outcome): void {
     if (gen.state === "done") return;
     if (gen.state === "waiting") {
-      const i = this.#queue.findIndex((q) => q.gen === gen);
-      if (i !== -1) this.#queue.splice(i, 1);
+      const i = this.#state.queue.findIndex((q) => q.gen === gen);
+      if (i !== -1) this.#state.queue.splice(i, 1);
     }
     gen.state = "done";
-    this.#active.delete(gen);
+    this.#state.active.delete(gen);
     this.counters[`${outcome}_total`]++;
     this.#pump();
   }
 
   /** Live generations, for /metrics. */
   get active(): ReadonlySet<Generation> {
-    return this.#active;
+    return this.#state.active;
   }
 
   stats(): SimStats {
     const running = this.#runningCount();
-    return { ...this.counters, in_flight: this.#active.size, running, waiting: this.#active.size - running };
+    const active = this.#state.active.size;
+    return { ...this.counters, in_flight: active, running, waiting: active - running, fleet: this.#state.fleet?.stats() ?? null };
   }
 
   #runningCount(): number {
     let n = 0;
-    for (const g of this.#active) if (g.state === "running") n++;
+    for (const g of this.#state.active) if (g.state === "running") n++;
     return n;
   }
 
@@ -201,8 +272,9 @@ export class SimInstance {
 
   /** Admits waiters, oldest first, while there is room (after a finish or a raised limit). */
   #pump(): void {
-    while (this.#queue.length > 0 && this.#hasRoom()) {
-      const next = this.#queue.shift();
+    const queue = this.#state.queue;
+    while (queue.length > 0 && this.#hasRoom()) {
+      const next = queue.shift();
       if (!next) break;
       this.#run(next.gen);
       next.admit();

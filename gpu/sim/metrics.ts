@@ -2,8 +2,11 @@
  * @module metrics
  * `/metrics` and `/v1/models` as vLLM serves them. The Worker's router reads
  * the queue gauges to pick the least loaded backend, so they are live: running
- * and waiting requests per served model, and a KV-cache fill estimate.
+ * and waiting requests per served model, and a KV-cache fill estimate. In
+ * fleet mode they are one container's engine state (`renderEngineMetrics`):
+ * sequences, so a request of n = 4 counts four, as vLLM's do.
  */
+import type { VllmEngine } from "./fleet/vllm-engine";
 import type { SimInstance } from "./instance";
 
 /**
@@ -47,6 +50,30 @@ export function renderMetrics(inst: SimInstance, models: readonly string[], maxM
     "# TYPE vllm:generation_tokens_total counter",
     `vllm:generation_tokens_total{engine="0",model_name="${models[0] ?? ""}"} ${formatValue(generated)}`,
   );
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * One container's vLLM /metrics (vllm/v1/metrics/loggers.py names): the
+ * scheduler gauges per served model, KV usage over all blocks, and the
+ * preemption and token counters.
+ */
+export function renderEngineMetrics(engine: VllmEngine, models: readonly string[]): string {
+  const lines: string[] = [];
+  for (const [name, help] of GAUGES) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+    for (const model of models) {
+      const g = engine.gauges(model);
+      const value = name.endsWith("running") ? g.running : name.endsWith("waiting") ? g.waiting : g.kvUsage;
+      lines.push(`${name}{engine="0",model_name="${model}"} ${formatValue(value)}`);
+    }
+  }
+  const c = engine.counters;
+  const counter = (name: string, help: string, value: number) =>
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`, `${name}{engine="0",model_name="${models[0] ?? ""}"} ${formatValue(value)}`);
+  counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.", c.preemptions);
+  counter("vllm:prompt_tokens_total", "Number of prefill tokens processed.", c.promptTokens);
+  counter("vllm:generation_tokens_total", "Number of generation tokens processed.", c.generationTokens);
   return `${lines.join("\n")}\n`;
 }
 

@@ -13,13 +13,23 @@
  * `min_tokens` knob: every answer at least this long), SIM_MODAL_KEY and
  * SIM_MODAL_SECRET (expected proxy-auth values; setting both also turns
  * require_proxy_auth on by default).
+ *
+ * The GPU fleet model (gpu/sim/fleet, off by default): SIM_PROFILE
+ * (`h200-bf16` or `h100-fp8`: every instance becomes a Modal deployment of
+ * vLLM), SIM_TIME_SCALE (simulated seconds per wall second, default 1),
+ * SIM_MIN_CONTAINERS, SIM_MAX_CONTAINERS, SIM_MODAL_FRONT (`web_function` or
+ * `server`), SIM_GPU_SNAPSHOT (1 = snapshot boots). `startSimFleet()` starts
+ * K such deployments on loopback for fleet experiments.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { realpathSync } from "node:fs";
 import { once } from "node:events";
 import { pathToFileURL } from "node:url";
 import { loadShippedProblems } from "./problem-files";
-import { createSimulator, type Simulator, type SimulatorOptions } from "./simulator";
+import { fleetDefaultsFromEnv } from "./fleet/fleet-env";
+import { summarizeDeployment, type DeploymentSummary } from "./fleet/fleet-summary";
+import type { GpuProfileName } from "./perf/profiles";
+import { createSimulator, type SimConfigPatch, type Simulator, type SimulatorOptions, type SimStats } from "./simulator";
 
 export interface SimServerOptions extends SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -84,10 +94,78 @@ export function simOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
     if (!Number.isInteger(minTokens)) throw new Error(`SIM_MIN_TOKENS must be a whole number, got ${env.SIM_MIN_TOKENS}`);
     defaults.min_tokens = minTokens;
   }
+  Object.assign(defaults, fleetDefaultsFromEnv(env));
   const key = env.SIM_MODAL_KEY;
   const secret = env.SIM_MODAL_SECRET;
   if (!key || !secret) return { defaults };
   return { defaults: { ...defaults, require_proxy_auth: true }, proxyAuth: { key, secret } };
+}
+
+/** One simulated deployment of a fleet: a name, a GPU profile, and any other knobs. */
+export interface FleetDeploymentSpec {
+  name: string;
+  profile: GpuProfileName;
+  /** More `/sim/config` knobs: min_containers, max_inputs, container_loss_per_hour, ... */
+  config?: SimConfigPatch;
+}
+
+export interface SimFleetOptions extends SimServerOptions {
+  deployments: readonly FleetDeploymentSpec[];
+  /** SIM_TIME_SCALE for every deployment (default 1). */
+  timeScale?: number;
+}
+
+export interface SimFleet {
+  /** Each deployment's base URL (what a Worker backend `url` holds) and profile. */
+  deployments: { name: string; url: string; profile: GpuProfileName }[];
+  /** Raw `/sim/stats` per deployment name. */
+  stats(): Promise<Record<string, SimStats>>;
+  /** Preemptions, edge-queued time, 303s, utilisation, tokens and billed seconds per deployment name. */
+  summary(): Promise<Record<string, DeploymentSummary>>;
+  /** Loses a warm container of one deployment (the busiest, or `id`); resolves to its id, or null if none was warm. */
+  loseContainer(name: string, id?: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts K simulated Modal deployments of vLLM on one loopback server, one
+ * isolated instance each (`<url>/i/<name>`), configured with their profile
+ * and knobs before the first request.
+ */
+export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet> {
+  const { deployments: specs, timeScale = 1, port = 0, ...serverOptions } = options;
+  const names = new Set(specs.map((d) => d.name));
+  if (names.size !== specs.length) throw new Error("startSimFleet: deployment names must be unique");
+  const server = await startSimServer({ ...serverOptions, port });
+  const deployments = specs.map((d) => ({ name: d.name, url: `${server.url}/i/${encodeURIComponent(d.name)}`, profile: d.profile }));
+  const control = async (url: string, path: string, body?: unknown): Promise<Response> =>
+    fetch(`${url}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body) });
+  try {
+    for (const [i, d] of deployments.entries()) {
+      const res = await control(d.url, "/sim/config", { ...specs[i]?.config, profile: d.profile, time_scale: timeScale });
+      if (!res.ok) throw new Error(`startSimFleet: ${d.name} refused its config: ${await res.text()}`);
+    }
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const stats = async () =>
+    Object.fromEntries(await Promise.all(deployments.map(async (d) => [d.name, (await (await control(d.url, "/sim/stats")).json()) as SimStats] as const)));
+  return {
+    deployments,
+    stats,
+    async summary() {
+      const all = await stats();
+      return Object.fromEntries(Object.entries(all).map(([name, s]) => [name, summarizeDeployment(s) as DeploymentSummary]));
+    },
+    async loseContainer(name, id) {
+      const d = deployments.find((x) => x.name === name);
+      if (!d) throw new Error(`startSimFleet: no deployment ${name}`);
+      const res = await control(d.url, "/sim/containers/lose", id === undefined ? {} : { id });
+      return res.ok ? ((await res.json()) as { lost: string }).lost : null;
+    },
+    close: () => server.close(),
+  };
 }
 
 async function serve(sim: Simulator, req: IncomingMessage, res: ServerResponse): Promise<void> {

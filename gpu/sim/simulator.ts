@@ -4,18 +4,24 @@
  * `fetch(Request)` handler runs (Node via node-server.ts, or workerd): only
  * Web APIs here. `/<path>` is the default instance; `/i/<id>/<path>` is an
  * isolated instance created on first use, so concurrent tests never share
- * config, counters or queues.
+ * config, counters or queues. An instance with a GPU `profile` is a modelled
+ * Modal deployment of vLLM (gpu/sim/fleet): requests pass Modal's edge
+ * (proxy auth, the queue, the 150 s cut) before the container's vLLM answers.
  */
 import { MAX_MODEL_LEN_TOKENS, MODAL_KEY_HEADER, MODAL_SECRET_HEADER, MODEL_CATALOGUE } from "../../shared/constants";
 import { parseConfigPatch, resolveDefaults, type SimConfig } from "./config";
+import { scaledClock, type SimClock } from "./fleet/clock";
+import { Fleet } from "./fleet/fleet";
+import { deploymentSettings } from "./fleet/fleet-config";
 import { handleGeneration, type GenerationEnv } from "./generation";
 import { SimInstance } from "./instance";
 import type { ProblemIndex } from "./oracle";
-import { renderMetrics, renderModels } from "./metrics";
+import { renderEngineMetrics, renderMetrics, renderModels } from "./metrics";
 import { errorResponse, json, methodNotAllowed, notFound, readJson } from "./responses";
 
 export type { SimConfig, SimConfigPatch } from "./config";
 export type { SimStats, LastRequest } from "./instance";
+export type { FleetStats } from "./fleet/fleet";
 
 export interface SimulatorOptions {
   /** Served model names; default: every model in MODEL_CATALOGUE. */
@@ -28,6 +34,8 @@ export interface SimulatorOptions {
   proxyAuth?: { key: string; secret: string };
   /** The shipped evaluation problems for oracle mode (the Node server loads them); none: oracle mode changes nothing. */
   problems?: ProblemIndex;
+  /** The clock each fleet deployment runs on, given its `time_scale`; default: wall time scaled. Tests pass a VirtualClock. */
+  fleetClock?: (timeScale: number) => SimClock;
 }
 
 export interface Simulator {
@@ -52,6 +60,16 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const instances = new Map<string, SimInstance>();
   let counter = 0;
   const env: GenerationEnv = { models, maxModelLen, nonce: () => `${++counter}:${Math.random()}`, problems: options.problems ?? null };
+  const fleetClock = options.fleetClock ?? ((scale: number) => scaledClock(scale));
+
+  /** The instance's modelled deployment, built on first use; null without a profile. */
+  function fleetFor(inst: SimInstance): Fleet | null {
+    if (inst.fleet) return inst.fleet;
+    const settings = deploymentSettings(inst.config);
+    if (!settings) return null;
+    inst.fleet = new Fleet(settings, fleetClock(inst.config.time_scale));
+    return inst.fleet;
+  }
 
   function instanceFor(id: string): SimInstance {
     let inst = instances.get(id);
@@ -86,13 +104,36 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
 
   async function route(request: Request, inst: SimInstance, path: string): Promise<Response> {
     const method = request.method;
-    if (path.startsWith("/sim/")) return simRoute(request, inst, path);
+    if (path.startsWith("/sim/")) return simRoute(request, inst, path, fleetFor(inst));
     const kind = GENERATION_PATHS[path];
     if (kind && method === "POST") inst.counters.requests_total++;
-    const gated = gate(request, inst, path);
-    if (gated) {
+    const refuse = (response: Response) => {
       if (kind && method === "POST") inst.counters.rejected_total++;
-      return gated;
+      return response;
+    };
+    const fleet = fleetFor(inst);
+    if (fleet) {
+      // Modal's edge guards every path; then the call waits for a container, whose vLLM answers.
+      const refused = inst.config.require_proxy_auth ? checkProxyAuth(request) : null;
+      if (refused) return refuse(refused);
+      return fleet.edge.handle(request, (req, slot) => serve(req, inst.forContainer(slot.container), path));
+    }
+    if (inst.config.require_proxy_auth && path.startsWith("/v1/")) {
+      const refused = checkProxyAuth(request);
+      if (refused) return refuse(refused);
+    }
+    if (inst.isCold(Date.now())) return refuse(errorResponse(503, "The model server is starting (simulated cold start)."));
+    return serve(request, inst, path);
+  }
+
+  /** The vLLM server itself: fail_status, then the endpoints. In fleet mode `inst` is a container's view. */
+  async function serve(request: Request, inst: SimInstance, path: string): Promise<Response> {
+    const method = request.method;
+    const kind = GENERATION_PATHS[path];
+    const { fail_status: failStatus } = inst.config;
+    if (failStatus !== null && (path.startsWith("/v1/") || path === "/health")) {
+      if (kind && method === "POST") inst.counters.rejected_total++;
+      return errorResponse(failStatus, `Simulated failure (fail_status ${failStatus}).`);
     }
     if (kind) return method === "POST" ? handleGeneration(request, inst, kind, env) : methodNotAllowed();
     if (path === "/health") return method === "GET" ? new Response(null, { status: 200 }) : methodNotAllowed();
@@ -100,23 +141,10 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     if (path === "/metrics") {
       if (method !== "GET") return methodNotAllowed();
       const headers = { "content-type": "text/plain; version=0.0.4; charset=utf-8" };
-      return new Response(renderMetrics(inst, models, maxModelLen), { headers });
+      const text = inst.container ? renderEngineMetrics(inst.container.engine, models) : renderMetrics(inst, models, maxModelLen);
+      return new Response(text, { headers });
     }
     return notFound();
-  }
-
-  /** Modal's edge (auth), the container (cold start), then the app (fail_status). */
-  function gate(request: Request, inst: SimInstance, path: string): Response | null {
-    const { config } = inst;
-    if (config.require_proxy_auth && path.startsWith("/v1/")) {
-      const refused = checkProxyAuth(request);
-      if (refused) return refused;
-    }
-    if (inst.isCold(Date.now())) return errorResponse(503, "The model server is starting (simulated cold start).");
-    if (config.fail_status !== null && (path.startsWith("/v1/") || path === "/health")) {
-      return errorResponse(config.fail_status, `Simulated failure (fail_status ${config.fail_status}).`);
-    }
-    return null;
   }
 
   return {
@@ -135,8 +163,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   };
 }
 
-/** `/sim/config`, `/sim/reset`, `/sim/stats`: the test-facing control plane. */
-async function simRoute(request: Request, inst: SimInstance, path: string): Promise<Response> {
+/** `/sim/config`, `/sim/reset`, `/sim/stats`, `/sim/containers`: the test-facing control plane. */
+async function simRoute(request: Request, inst: SimInstance, path: string, fleet: Fleet | null): Promise<Response> {
   const method = request.method;
   if (path === "/sim/config") {
     if (method === "GET") return json(inst.config);
@@ -153,5 +181,14 @@ async function simRoute(request: Request, inst: SimInstance, path: string): Prom
     return json(inst.config);
   }
   if (path === "/sim/stats") return method === "GET" ? json(inst.stats()) : methodNotAllowed();
+  if (path === "/sim/containers") return method === "GET" ? json(fleet?.deployment.containerStats() ?? []) : methodNotAllowed();
+  if (path === "/sim/containers/lose") {
+    if (method !== "POST") return methodNotAllowed();
+    if (!fleet) return errorResponse(409, "This instance has no fleet: set a GPU `profile` first.");
+    const body = (await readJson(request)) as { id?: unknown } | undefined;
+    const id = typeof body?.id === "string" ? body.id : undefined;
+    const lost = fleet.deployment.loseContainer(id);
+    return lost ? json({ lost: lost.id }) : errorResponse(409, id ? `No warm container ${id}.` : "No warm container to lose.");
+  }
   return notFound();
 }

@@ -5,6 +5,7 @@
  * broken and errored streams, hangs, Modal's proxy auth, and resets.
  */
 import { describe, expect, it } from "vitest";
+import { FLEET_CONFIG_DEFAULTS } from "../../gpu/sim/fleet/fleet-config";
 import { newSim, pollUntil, readSse, readSseData, type SimHandle } from "../helpers/sim";
 
 /** vLLM's generation routes take application/json only. */
@@ -211,6 +212,7 @@ describe("the control plane", () => {
       final_answers: null,
       oracle: null,
       hint_leak_rate: 0.5,
+      ...FLEET_CONFIG_DEFAULTS,
     });
     const set = await fetch(`${sim.url}/sim/config`, { method: "POST", body: JSON.stringify({ ttft_ms: 1000, max_concurrent: 2 }) });
     expect(await set.json()).toMatchObject({ ttft_ms: 1000, max_concurrent: 2 });
