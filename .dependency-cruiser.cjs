@@ -100,6 +100,20 @@ module.exports = {
       to: { path: "^(worker|gpu)/" },
     },
     {
+      name: "dashboard-stands-alone",
+      comment: "The dashboard is a page of static assets: it speaks to the Worker over HTTP and shares only shared/'s types and pure modules.",
+      severity: "error",
+      from: { path: "^dashboard/" },
+      to: { path: "^(worker|gpu)/" },
+    },
+    {
+      name: "dashboard-not-in-the-worker",
+      comment: "Nothing of the Worker imports the dashboard: its code and uPlot must never enter the Worker's bundle or start-up.",
+      severity: "error",
+      from: { path: "^(worker|shared|gpu)/" },
+      to: { path: "^dashboard/" },
+    },
+    {
       name: "simulator-stands-alone",
       severity: "error",
       comment: "gpu/sim is a vLLM-compatible server of its own: it never imports the Worker.",
@@ -118,7 +132,7 @@ module.exports = {
     // Type-only imports are edges too: an import circle closed by types still ties its modules together.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    includeOnly: "^(worker|shared|gpu/sim)/",
+    includeOnly: "^(worker|shared|gpu/sim|dashboard/src)/",
     doNotFollow: { path: "node_modules" },
     exclude: { path: "^gpu/sim/node-server\\.ts$" },
     enhancedResolveOptions: { extensions: [".ts", ".js"] },

@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { buildDashboard } from "./scripts/build-dashboard.ts";
 
 /**
  * Two projects: `workers` runs inside workerd with the real D1, KV and Durable
@@ -8,6 +9,8 @@ import { defineConfig } from "vitest/config";
  * Python agreement check, the end-to-end run of `npm run dev` with the openai SDK).
  * The simulator is started once on a free loopback port by the global setup.
  * D1 migrations are read here (Node side) and applied by tests/setup-d1.ts.
+ * The dashboard's static assets are built here too (wrangler.toml's [assets]
+ * must exist before workerd starts; `wrangler dev` builds them itself).
  */
 export default defineConfig({
   test: {
@@ -15,22 +18,25 @@ export default defineConfig({
     projects: [
       {
         plugins: [
-          cloudflareTest(async () => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
-                // wrangler.toml says production; the tests run as `npm run dev` does.
-                ENVIRONMENT: "development",
-                // Production holds a request for minutes while every backend is cold; a test that
-                // wants a cold start waited out sets its own budget (tests/backends).
-                COLD_START_BUDGET_MS: "300",
-                // A reconnect grace of 300 ms instead of 2 s, so disconnect tests see the backend stop within their
-                // time budget (tests/generations sets its own where the grace itself is tested).
-                GENERATION_GRACE_MS: "300",
+          cloudflareTest(async () => {
+            await buildDashboard({ quiet: true });
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
+                  // wrangler.toml says production; the tests run as `npm run dev` does.
+                  ENVIRONMENT: "development",
+                  // Production holds a request for minutes while every backend is cold; a test that
+                  // wants a cold start waited out sets its own budget (tests/backends).
+                  COLD_START_BUDGET_MS: "300",
+                  // A reconnect grace of 300 ms instead of 2 s, so disconnect tests see the backend stop within their
+                  // time budget (tests/generations sets its own where the grace itself is tested).
+                  GENERATION_GRACE_MS: "300",
+                },
               },
-            },
-          })),
+            };
+          }),
         ],
         test: {
           name: "workers",

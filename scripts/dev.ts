@@ -113,6 +113,8 @@ async function main(): Promise<void> {
     "--port", String(PORT),
     "--var", `BACKENDS:${backends}`,
     "--var", "ENVIRONMENT:development",
+    // wrangler dev runs no cron: GET /__scheduled runs the health poll (vLLM's gauges on the dashboard) on demand.
+    "--test-scheduled",
     "--show-interactive-dev-session=false",
   ]);
   let stopping = false;

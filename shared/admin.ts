@@ -108,6 +108,16 @@ export const ListQuerySchema = z.object({
   after: z.string().min(1).max(64).optional(),
 });
 
+export const AccountListQuerySchema = ListQuerySchema.extend({
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe("Only accounts whose name contains this text (any case) or whose id starts with it"),
+});
+
 export const AccountSchema = z
   .object({
     id: z.string(),
@@ -168,6 +178,7 @@ export type UpdateAccountRequest = z.infer<typeof UpdateAccountRequestSchema>;
 export type CreateKeyRequest = z.infer<typeof CreateKeyRequestSchema>;
 export type RotateKeyRequest = z.infer<typeof RotateKeyRequestSchema>;
 export type ListQuery = z.infer<typeof ListQuerySchema>;
+export type AccountListQuery = z.infer<typeof AccountListQuerySchema>;
 export type Account = z.infer<typeof AccountSchema>;
 export type ApiKey = z.infer<typeof ApiKeySchema>;
 export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;

@@ -38,3 +38,39 @@ export const BackendsSchema = z
   .refine((list) => new Set(list.map((b) => b.name)).size === list.length, "backend names must be unique");
 
 export type BackendConfig = z.infer<typeof BackendConfigSchema>;
+
+// ---- The admin view of the backends (`GET /admin/v1/backends`, the dashboard's backends page) ----
+
+export const BackendStatusSchema = z
+  .object({
+    name: z.string(),
+    url: z.string(),
+    kind: z.enum(["gpu", "simulator"]),
+    models: z.array(z.string()),
+    weight: z.number(),
+    region: z.string().nullable(),
+    gpu: z.string().nullable(),
+    max_in_flight: z.number().int().nullable().describe("null: no limit of ours"),
+    in_flight: z.number().int().describe("Generations we have on it now (all isolates)"),
+    breaker: z.object({
+      state: z.enum(["closed", "open", "half_open"]),
+      consecutive_failures: z.number().int(),
+      opened_at: z.number().int().nullable().describe("Unix ms"),
+    }),
+    health: z
+      .object({
+        state: z.enum(["warm", "cold", "down"]),
+        checked_at: z.number().int().describe("Unix ms"),
+        source: z.enum(["poll", "traffic"]),
+        num_requests_running: z.number().nullable(),
+        num_requests_waiting: z.number().nullable().describe("vLLM's own queue"),
+        kv_cache_usage: z.number().min(0).max(1).nullable().describe("vLLM's KV-cache usage, 0 to 1 (`vllm:kv_cache_usage_perc`)"),
+      })
+      .nullable()
+      .describe("null until polled or used"),
+  })
+  .meta({ id: "BackendStatus" });
+export type BackendStatus = z.infer<typeof BackendStatusSchema>;
+
+export const BackendStatusListSchema = z.object({ data: z.array(BackendStatusSchema) }).meta({ id: "BackendStatusList" });
+export type BackendStatusList = z.infer<typeof BackendStatusListSchema>;

@@ -98,18 +98,26 @@ export interface Page<Row> {
 /**
  * One page of a table in the admin API's order (newest first, id breaking
  * ties), after the row whose id is `after`. `scope` restricts the rows (the
- * keys of one account). An unknown cursor is the client's mistake: a 400.
+ * keys of one account); `search` keeps those whose name contains it (any
+ * case, as SQLite's LIKE folds ASCII) or whose id starts with it. An unknown
+ * cursor is the client's mistake: a 400.
  */
 export async function pageRows<Row extends { id: string }>(
   db: D1Database,
   table: "accounts" | "api_keys",
-  options: { limit: number; after?: string; scope?: { column: "account_id"; value: string } },
+  options: { limit: number; after?: string; scope?: { column: "account_id"; value: string }; search?: string },
 ): Promise<Page<Row>> {
   const where: string[] = [];
   const binds: unknown[] = [];
   if (options.scope) {
     where.push(`${options.scope.column} = ?`);
     binds.push(options.scope.value);
+  }
+  if (options.search !== undefined) {
+    // The text is matched literally: LIKE's wildcards in it are escaped.
+    const literal = options.search.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+    where.push("(name LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')");
+    binds.push(`%${literal}%`, `${literal}%`);
   }
   if (options.after !== undefined) {
     const cursor = await db

@@ -13,7 +13,7 @@ import {
   type CreateAccountRequest,
   type Limits,
   type ListPage,
-  type ListQuery,
+  type AccountListQuery,
   type UpdateAccountRequest,
 } from "../../shared/admin";
 import { effectiveLimits, isKnownPlan, PLANS, type LimitOverrides } from "../../shared/plans";
@@ -63,8 +63,8 @@ export async function getAccount(env: AdminEnv, id: string): Promise<Account> {
   return toAccount(await requireAccountRow(env.DB, id));
 }
 
-export async function listAccounts(env: AdminEnv, query: ListQuery): Promise<ListPage<Account>> {
-  const page = await pageRows<AccountRow>(env.DB, "accounts", { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: query.after });
+export async function listAccounts(env: AdminEnv, query: AccountListQuery): Promise<ListPage<Account>> {
+  const page = await pageRows<AccountRow>(env.DB, "accounts", { limit: query.limit ?? DEFAULT_PAGE_LIMIT, after: query.after, search: query.q });
   return toListPage(page.rows.map(toAccount), page.hasMore);
 }
 

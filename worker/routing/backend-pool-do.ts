@@ -119,6 +119,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
         state: result === "cold" ? "cold" : "warm",
         running: previous?.running ?? null,
         waiting: previous?.waiting ?? null,
+        kvCacheUsage: previous?.kvCacheUsage ?? null,
         source: "traffic",
       });
     }

@@ -3,29 +3,10 @@
  * What `GET /admin/v1/backends` shows: every configured backend with what the
  * pool object knows of it (our in-flight count, the breaker, the latest health).
  */
+import type { BackendStatus } from "../../shared/backends";
 import type { Env } from "../env";
 import { loadDeployment } from "./catalogue";
 import { poolObject, type PoolBackendStatus } from "./pool-rpc";
-
-export interface BackendStatus {
-  name: string;
-  url: string;
-  kind: "gpu" | "simulator";
-  models: string[];
-  weight: number;
-  region: string | null;
-  gpu: string | null;
-  max_in_flight: number | null;
-  in_flight: number;
-  breaker: PoolBackendStatus["breaker"];
-  health: {
-    state: "warm" | "cold" | "down";
-    checked_at: number;
-    source: "poll" | "traffic";
-    num_requests_running: number | null;
-    num_requests_waiting: number | null;
-  } | null;
-}
 
 export async function backendStatuses(env: Pick<Env, "BACKENDS" | "BACKEND_POOL">): Promise<BackendStatus[]> {
   const { backends } = loadDeployment(env.BACKENDS);
@@ -49,6 +30,7 @@ export async function backendStatuses(env: Pick<Env, "BACKENDS" | "BACKEND_POOL"
         source: s.health.source,
         num_requests_running: s.health.running,
         num_requests_waiting: s.health.waiting,
+        kv_cache_usage: s.health.kvCacheUsage ?? null,
       },
     };
   });

@@ -1,8 +1,8 @@
 /**
  * @module routing/health-poll
  * What the cron trigger does every minute: read each backend's `/health` and
- * vLLM `/metrics` (`vllm:num_requests_running`, `vllm:num_requests_waiting`)
- * and store them in the pool object, where the router reads them with the
+ * vLLM `/metrics` (`vllm:num_requests_running`, `vllm:num_requests_waiting`,
+ * `vllm:kv_cache_usage_perc`) and store them in the pool object, where the router reads them with the
  * slot lease it asks for anyway (no extra read on the hot path) and
  * `GET /admin/v1/backends` shows them.
  *
@@ -41,7 +41,7 @@ async function pollOne(backend: BackendConfig, env: PollEnv): Promise<HealthSnap
   const headers = backendHeaders(env);
   headers.delete("content-type");
   const get = (path: string) => fetch(joinUrl(backend.url, path), { headers, signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
-  const snapshot: HealthSnapshot = { checkedAt: Date.now(), state: "down", running: null, waiting: null, source: "poll" };
+  const snapshot: HealthSnapshot = { checkedAt: Date.now(), state: "down", running: null, waiting: null, kvCacheUsage: null, source: "poll" };
   try {
     const health = await get("/health");
     const text = await health.text();
@@ -49,8 +49,10 @@ async function pollOne(backend: BackendConfig, env: PollEnv): Promise<HealthSnap
     else if (health.status === 503 && /start|cold|no containers|loading/i.test(text)) snapshot.state = "cold";
     if (!health.ok) return snapshot;
     const metrics = await get("/metrics");
-    if (metrics.ok) Object.assign(snapshot, parseVllmGauges(await metrics.text()));
-    else await metrics.body?.cancel();
+    if (metrics.ok) {
+      const text = await metrics.text();
+      Object.assign(snapshot, parseVllmGauges(text), { kvCacheUsage: parseKvCacheUsage(text) });
+    } else await metrics.body?.cancel();
   } catch (err) {
     log("warn", "backend poll failed", { backend: backend.name, error: String(err) });
   }
@@ -70,6 +72,20 @@ export function parseVllmGauges(text: string): { running: number | null; waiting
     else waiting = (waiting ?? 0) + value;
   }
   return { running, waiting };
+}
+
+/**
+ * vLLM's KV-cache usage (0 to 1) in a Prometheus text page: the fullest of its
+ * engines, since the one nearest to full is the one that will start preempting.
+ */
+export function parseKvCacheUsage(text: string): number | null {
+  let usage: number | null = null;
+  for (const line of text.split("\n")) {
+    const match = /^vllm:kv_cache_usage_perc(?:\{[^}]*\})?\s+([0-9.eE+-]+)/.exec(line);
+    const value = match ? Number(match[1]) : Number.NaN;
+    if (Number.isFinite(value)) usage = Math.max(usage ?? 0, Math.min(1, Math.max(0, value)));
+  }
+  return usage;
 }
 
 /** Whether `hour` is in `start-end` (UTC, end exclusive, may wrap midnight). */

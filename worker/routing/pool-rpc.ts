@@ -37,6 +37,8 @@ export interface HealthSnapshot {
   /** vLLM's gauges from `/metrics`, when they were read. */
   running: number | null;
   waiting: number | null;
+  /** vLLM's KV-cache usage, 0 to 1 (`vllm:kv_cache_usage_perc`), when it was read. */
+  kvCacheUsage: number | null;
   /** Where it came from. */
   source: "poll" | "traffic";
 }

@@ -197,7 +197,8 @@ export async function flushBestEffort(flush: () => Promise<void>, accountId: str
   }
 }
 
-function flushAccount(env: UsageEnv, accountId: string): Promise<void> {
+/** Copies the account object's pending ledger entries into D1 (best effort, bounded) before a usage answer is read. */
+export function flushAccount(env: UsageEnv, accountId: string): Promise<void> {
   return flushBestEffort(() => accountObject(env, accountId).flushUsage(), accountId);
 }
 

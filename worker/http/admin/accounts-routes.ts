@@ -5,10 +5,10 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import {
+  AccountListQuerySchema,
   AccountListSchema,
   AccountSchema,
   CreateAccountRequestSchema,
-  ListQuerySchema,
   UpdateAccountRequestSchema,
 } from "../../../shared/admin";
 import { createAccount, getAccount, listAccounts, updateAccount } from "../../accounts/accounts-service";
@@ -31,9 +31,9 @@ const list = createRoute({
   method: "get",
   path: `${ADMIN_BASE_PATH}/accounts`,
   tags,
-  summary: "List accounts, newest first",
+  summary: "List accounts, newest first (or search them by name or id)",
   security: ADMIN_SECURITY,
-  request: { query: ListQuerySchema },
+  request: { query: AccountListQuerySchema },
   responses: { 200: { description: "A page of accounts", content: { "application/json": { schema: AccountListSchema } } }, ...adminErrors },
 });
 

@@ -11,6 +11,7 @@ import { registerBackendAdminRoutes } from "./backends-routes";
 import type { AdminApp } from "./admin-common";
 import { registerKeyRoutes } from "./keys-routes";
 import { registerUsageAdminRoutes } from "./admin-usage-routes";
+import { registerUsageSeriesAdminRoutes } from "./usage-series-routes";
 
 /** Admin bodies are a few fields; anything larger is a mistake. */
 const MAX_ADMIN_BODY_BYTES = 64 * 1024;
@@ -29,5 +30,6 @@ export function registerAdminRoutes(app: AdminApp): void {
   registerAccountRoutes(app);
   registerKeyRoutes(app);
   registerUsageAdminRoutes(app);
+  registerUsageSeriesAdminRoutes(app);
   registerBackendAdminRoutes(app);
 }
