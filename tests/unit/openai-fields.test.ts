@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MODEL_CATALOGUE } from "../../shared/constants";
 import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
+import { cacheKey } from "../../worker/generations/cache-key";
 import { backendFields, CHAT_FIELDS, COMPLETION_FIELDS, fieldRefusal } from "../../worker/generations/openai-fields";
 import { prepareChat, prepareCompletion } from "../../worker/generations/prepare";
 
@@ -68,5 +69,12 @@ describe("the field table", () => {
     for (const [extra, param] of [[{ echo: true }, "echo"], [{ best_of: 3 }, "best_of"], [{ suffix: "x" }, "suffix"], [{ prompt: [1, 2] }, "prompt"]] as const) {
       expect(fieldRefusal(COMPLETION_FIELDS, completion(extra)), param).toMatchObject({ code: "unsupported_parameter", param });
     }
+  });
+
+  it("puts response_format in the cache key, and not the end user", async () => {
+    const key = (extra: Record<string, unknown>) => cacheKey("acct_1", "account", "/v1/chat/completions", prepareChat(chat({ temperature: 0, ...extra }), model).backendBody);
+    const plain = await key({});
+    expect(await key({ response_format: { type: "json_object" } })).not.toBe(plain);
+    expect(await key({ user: "kim", safety_identifier: "k1" })).toBe(plain);
   });
 });

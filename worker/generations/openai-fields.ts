@@ -175,17 +175,17 @@ export const COMPLETION_FIELDS: Table<CompletionRequest> = {
   logprobs: { treatment: "served", note: "0 to 5." },
   echo: {
     treatment: "refused",
-    note: "`false` accepted; `true` refused.",
+    note: "`false` accepted; `true` refused: the Worker does not put the prompt back in the answer (nor bill for it).",
     refuse: (v) => (v ? "LIMO's API does not echo the prompt back in the answer" : null),
   },
   best_of: {
     treatment: "refused",
-    note: "Accepted when equal to `n` (no effect); otherwise refused.",
+    note: "Accepted when equal to `n` (no effect); otherwise refused: vLLM's V1 engine dropped `best_of`, it would be silently ignored.",
     refuse: (v, r) => (v === (r.n ?? 1) ? null : "vLLM no longer serves best_of (its V1 engine dropped it); ask for n choices instead"),
   },
   suffix: {
     treatment: "refused",
-    note: "Empty accepted; text refused.",
+    note: "Empty accepted; text refused: vLLM does not serve insertion (suffix) completions.",
     refuse: (v) => (v === "" ? null : "vLLM does not serve suffix (insertion) completions"),
   },
 };
