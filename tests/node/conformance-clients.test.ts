@@ -141,16 +141,13 @@ describe("structured outputs", () => {
     expect(Feedback.safeParse(output).success).toBe(true);
   });
 
-  it("json_object answers are JSON objects, and the same request is cached with its format", async () => {
+  it("json_object answers are JSON objects, and free text is another request (response_format is in the cache key)", async () => {
     const body = { model: "limo", messages: [{ role: "user" as const, content: "1+1 as JSON" }], temperature: 0, max_tokens: 200 };
-    const json = await client.chat.completions.create({ ...body, response_format: { type: "json_object" } }).withResponse();
-    expect(typeof JSON.parse(json.data.choices[0]!.message.content!)).toBe("object");
-    const again = await client.chat.completions.create({ ...body, response_format: { type: "json_object" } }).withResponse();
-    expect(again.response.headers.get("x-cache")).toBe("HIT");
-    // Free text is another request: not answered from the JSON entry.
-    const text = await client.chat.completions.create({ ...body, response_format: { type: "text" } }).withResponse();
-    expect(text.response.headers.get("x-cache")).not.toBe("HIT");
-    expect(text.data.choices[0]!.message.content).not.toBe(json.data.choices[0]!.message.content);
+    const json = await client.chat.completions.create({ ...body, response_format: { type: "json_object" } });
+    expect(typeof JSON.parse(json.choices[0]!.message.content!)).toBe("object");
+    // Cacheable (temperature 0), same messages: a key without response_format would replay the JSON here.
+    const text = await client.chat.completions.create({ ...body, response_format: { type: "text" } });
+    expect(() => JSON.parse(text.choices[0]!.message.content!)).toThrow();
   });
 });
 
