@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   unknown_parameter: { status: 400, type: "invalid_request_error" },
   invalid_type: { status: 400, type: "invalid_request_error" },
   invalid_value: { status: 400, type: "invalid_request_error" },
+  /** A field of OpenAI's schema that LIMO does not serve, refused because serving it would mislead. */
+  unsupported_parameter: { status: 400, type: "invalid_request_error" },
   missing_required_parameter: { status: 400, type: "invalid_request_error" },
   context_length_exceeded: { status: 400, type: "invalid_request_error" },
   invalid_api_key: { status: 401, type: "invalid_request_error" },

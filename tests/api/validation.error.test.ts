@@ -17,9 +17,11 @@ describe("request validation", () => {
     ["a fractional max_tokens", { ...chat, max_tokens: 1.5 }, "invalid_type", "max_tokens"],
     ["temperature above 2", { ...chat, temperature: 2.5 }, "invalid_value", "temperature"],
     ["top_p of zero", { ...chat, top_p: 0 }, "invalid_value", "top_p"],
-    ["an unknown role", { ...chat, messages: [{ role: "tool", content: "x" }] }, "invalid_value", "messages[0].role"],
+    ["an unknown role", { ...chat, messages: [{ role: "robot", content: "x" }] }, "invalid_value", "messages[0].role"],
+    ["a tool result (LIMO calls no tools)", { ...chat, messages: [{ role: "tool", content: "x", tool_call_id: "c1" }] }, "unsupported_parameter", "messages[0].role"],
     ["empty messages", { ...chat, messages: [] }, "invalid_value", "messages"],
-    ["a non-text content part", { ...chat, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }, "invalid_type", "messages[0].content"],
+    ["a non-text content part", { ...chat, messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "x" } }] }] }, "unsupported_parameter", "messages[0].content[0]"],
+    ["an unknown content part", { ...chat, messages: [{ role: "user", content: [{ type: "video", video: "x" }] }] }, "invalid_type", "messages[0].content"],
     ["stream_options without stream", { ...chat, stream_options: { include_usage: true } }, "invalid_value", "stream_options"],
     ["an unknown stream_options field", { ...chat, stream: true, stream_options: { foo: true } }, "unknown_parameter", "stream_options.foo"],
     ["top_logprobs without logprobs", { ...chat, top_logprobs: 2 }, "invalid_value", "top_logprobs"],
@@ -34,10 +36,11 @@ describe("request validation", () => {
   });
 
   it.each([
-    ["an unknown field", { model: "limo", prompt: "x", echo: true }, "unknown_parameter", "echo"],
+    ["an unknown field", { model: "limo", prompt: "x", temprature: 0 }, "unknown_parameter", "temprature"],
+    ["echo (OpenAI's, not served)", { model: "limo", prompt: "x", echo: true }, "unsupported_parameter", "echo"],
     ["a missing prompt", { model: "limo" }, "missing_required_parameter", "prompt"],
     ["a boolean logprobs", { model: "limo", prompt: "x", logprobs: true }, "invalid_type", "logprobs"],
-    ["a batch of prompts", { model: "limo", prompt: ["a", "b"] }, "invalid_type", "prompt"],
+    ["a batch of prompts", { model: "limo", prompt: ["a", "b"] }, "unsupported_parameter", "prompt"],
   ])("rejects %s on completions", async (_name, body, code, param) => {
     const res = await a.post("/v1/completions", body);
     expect(res.status).toBe(400);

@@ -199,7 +199,8 @@ describe("the openai SDK: errors", () => {
 
   it.each([
     ["a wrong type", { temperature: "hot" }, "invalid_type", "temperature"],
-    ["an unknown parameter", { tools: [] }, "unknown_parameter", "tools"],
+    ["an unknown parameter", { temprature: 0 }, "unknown_parameter", "temprature"],
+    ["tools the model would have to call", { tools: [{ type: "function", function: { name: "f" } }] }, "unsupported_parameter", "tools"],
     ["n over the maximum", { n: 9 }, "invalid_value", "n"],
     ["stream_options without stream", { stream_options: { include_usage: true } }, "invalid_value", "stream_options"],
     ["empty messages", { messages: [] }, "invalid_value", "messages"],

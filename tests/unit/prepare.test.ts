@@ -34,12 +34,13 @@ describe("LIMO defaults at the edge", () => {
       model: "GAIR/LIMO",
       stream: true,
       stream_options: { include_usage: true },
-      user: "u1",
       seed: 7,
       stop: ["x"],
       n: 2,
     });
     expect(p.backendBody).not.toHaveProperty("max_completion_tokens");
+    // The end-user tag is LIMO's (ledger, limits), not the backend's.
+    expect(p.backendBody).not.toHaveProperty("user");
   });
 
   it("defaults max_tokens to what fits the context, and clamps a larger one", () => {

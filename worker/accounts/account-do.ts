@@ -13,7 +13,10 @@ import { effectiveLimits } from "../../shared/plans";
 import { costMicroUsd } from "../../shared/usage";
 import { log } from "../core/log";
 import type { Env } from "../env";
-import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, SettleRequest } from "./account-rpc";
+import { ERROR_CODES } from "../../shared/errors";
+import type { RefusalCount } from "../../shared/refusals";
+import { REFUSAL_RETENTION_MS, RefusalStorage } from "./refusals/refusal-storage";
+import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, RefusalEvent, SettleRequest } from "./account-rpc";
 import { decide, earliest, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "./account-state";
 import { AccountStorage } from "./account-storage";
 import { getAccountRow, toAccountState } from "./accounts-db";
@@ -59,6 +62,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   readonly #storage: AccountStorage;
   readonly #admissions: AdmissionStorage;
   readonly #ledger: LedgerStorage;
+  readonly #refusals: RefusalStorage;
   #admission!: AdmissionState;
   /** When the alarm is set for, as far as this object knows (null: none). */
   #alarmAt: number | null = null;
@@ -74,8 +78,10 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     this.#storage = new AccountStorage(ctx.storage.sql);
     this.#admissions = new AdmissionStorage(ctx.storage.sql);
     this.#ledger = new LedgerStorage(ctx.storage.sql);
+    this.#refusals = new RefusalStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#storage.migrate();
+      this.#refusals.migrate();
       this.#admission = this.#admissions.readAdmission(Date.now());
       this.#alarmAt = await ctx.storage.getAlarm();
       if (this.#storage.getMeta(LOADED_META_KEY) !== null) this.#readStorage();
@@ -88,6 +94,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     const key = this.#keys.get(request.keyHash);
     const result = decide(this.#account, key, request);
     if (result.ok && key) this.#touch(key, request.now);
+    else if (!result.ok) this.#countRefusal(key, request.now, result.code);
     return result;
   }
 
@@ -100,7 +107,10 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     await this.#ensureLoaded(request.accountId, request.now);
     const key = this.#keys.get(request.keyHash);
     const auth = decide(this.#account, key, request);
-    if (!auth.ok) return { ok: false, kind: "auth", refusal: auth };
+    if (!auth.ok) {
+      this.#countRefusal(key, request.now, auth.code);
+      return { ok: false, kind: "auth", refusal: auth };
+    }
     const { principal } = auth;
     if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
     if (request.idempotency) {
@@ -129,6 +139,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     if (result.ok && (this.#admission.requests || this.#admission.tokens)) this.#admissions.writeAdmission(this.#admission);
     if (!result.ok) {
       const { code, message, retryAfterMs, shouldRetry, snapshot } = result;
+      this.#countRefusal(key, request.now, code);
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
     }
     this.#admissions.insertReservation(result.reservation);
@@ -237,6 +248,18 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     return false;
   }
 
+  /** Counts refusals the Worker decided (bad input, ...) for a key of this account; a stranger's key counts nothing. */
+  async recordRefusals(accountId: string, keyHash: string, refusals: RefusalEvent[]): Promise<void> {
+    await this.#ensureLoaded(accountId, Date.now());
+    if (!this.#keys.has(keyHash)) return;
+    for (const r of refusals) this.#refusals.add(r.at, r.status, r.code, r.count);
+  }
+
+  /** Refused requests by status and code over the minutes in from ≤ t < to. */
+  async refusals(from: number, to: number): Promise<RefusalCount[]> {
+    return this.#refusals.totals(from, to);
+  }
+
   /**
    * Settles reservations whose Worker never came back, rolls the ledger up
    * into D1, and copies last-use times there. A failed D1 write is retried by
@@ -256,6 +279,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     }
     this.#ledger.pruneRolled(now - LEDGER_RETENTION_MS);
     this.#ledger.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
+    this.#refusals.prune(now - REFUSAL_RETENTION_MS);
     const retry = this.#rollupFailures > 0 || this.#ledger.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
     // A backlog (no failure) continues at once; a failure backs off.
     const retryDelay =
@@ -382,6 +406,15 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     this.#loaded = true;
     this.#absentCheckedAt = null;
     log("info", "account object loaded from D1", { accountId, keys: keys.length });
+  }
+
+  /**
+   * Counts a refusal this object decided, in the call that decided it (one
+   * upsert; admitted requests never pay it). Only for keys the account knows:
+   * a made-up key naming the account cannot inflate its counters.
+   */
+  #countRefusal(key: KeyState | undefined, now: number, code: keyof typeof ERROR_CODES): void {
+    if (this.#account && key) this.#refusals.add(now, ERROR_CODES[code].status, code);
   }
 
   /** Records a use at most once per key per minute, and schedules the flush to D1. */

@@ -5,6 +5,7 @@
  * before a generation reaches a backend, `settle` after it ends), and how to
  * reach it. Callers name this module, never the object's class.
  */
+import type { RefusalCount } from "../../shared/refusals";
 import type { UsageRecord, UsageStatus } from "../../shared/usage";
 import { log } from "../core/log";
 import type { AccountState, AuthorizeRequest, AuthorizeResult, KeyState } from "./account-state";
@@ -33,6 +34,18 @@ export interface AccountRpc extends Rpc.DurableObjectBranded {
   putKey(accountId: string, key: KeyState): Promise<void>;
   /** Revokes a key from `revokedAt` on; false when the object does not know it. */
   revokeKey(accountId: string, keyId: string, revokedAt: number, rotatedTo?: string | null): Promise<boolean>;
+  /** Counts refusals the Worker decided for requests made with this key (ignored unless the key is the account's). */
+  recordRefusals(accountId: string, keyHash: string, refusals: RefusalEvent[]): Promise<void>;
+  /** Refused requests by status and code, over the minutes in from ≤ t < to (Unix ms). */
+  refusals(from: number, to: number): Promise<RefusalCount[]>;
+}
+
+/** Refusals of one status and code in one minute, as an isolate batches them. */
+export interface RefusalEvent {
+  at: number;
+  status: number;
+  code: string;
+  count: number;
 }
 
 /** Where the account object is: its id comes from the account id, so no lookup is needed. */

@@ -5,12 +5,14 @@
  *
  * The key is the SHA-256 of a canonical form of the *backend* request (after
  * LIMO's defaults and the granted max_tokens are applied: the system prompt,
- * temperature, top_p, every sampling field, n, stop, seed, logprobs), plus the
+ * temperature, top_p, every sampling field, n, stop, seed, logprobs,
+ * response_format: a JSON answer is never replayed for free text), plus the
  * endpoint and the scope. Never of the raw JSON text: key order, spacing,
  * `null` for unset, or an explicit default all land on the same entry.
  * Left out: `stream`/`stream_options` (the backend is always called the same
  * way; a hit is replayed in the client's mode) and `user` (an end-user tag
- * that does not change the output: tutoring apps set it per student).
+ * that does not change the output: tutoring apps set it per student; prepare
+ * no longer sends it, nor `safety_identifier`, to the backend at all).
  */
 import { DEFAULT_CACHE_TTL_SECONDS, type CacheOptions } from "../../shared/generations";
 import { canonicalJson, sha256Hex } from "../core/canonical-json";

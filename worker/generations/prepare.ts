@@ -14,6 +14,7 @@ import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../.
 import { estimateChatTokens, estimateTextTokens } from "../../shared/tokens";
 import { ApiError } from "../core/errors";
 import type { CatalogueModel } from "../../shared/constants";
+import { backendFields, CHAT_FIELDS, COMPLETION_FIELDS, fieldRefusal } from "./openai-fields";
 
 export type Endpoint = "chat" | "completion";
 
@@ -37,22 +38,47 @@ export interface PreparedRequest {
   backendBody: Record<string, unknown>;
 }
 
-/** Fields handled here rather than copied to the backend as they are. */
-const EDGE_FIELDS = new Set([
-  "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "messages", "prompt",
-  // Durable generations' options (shared/generations.ts): ours, not the backend's.
-  "background", "cache",
-]);
+/** The fields the field table serves: copied to the backend as they are; every other field is the Worker's. */
+const CHAT_BACKEND_FIELDS = backendFields(CHAT_FIELDS);
+const COMPLETION_BACKEND_FIELDS = backendFields(COMPLETION_FIELDS);
 
-function textOf(content: ChatMessage["content"]): string {
+/** A message as the backend gets it: a role vLLM's chat template knows, text content, the name. */
+interface BackendMessage {
+  role: "system" | "user" | "assistant";
+  content: string | { type: "text"; text: string }[];
+  name?: string;
+}
+
+/**
+ * The message without what the backend should not see: `developer` becomes
+ * `system`; output-only fields (refusal, annotations, parsed, reasoning) and
+ * cache breakpoints are dropped. Text parts stay parts (vLLM joins them as
+ * it always has). Refused shapes were refused before (openai-fields.ts).
+ */
+function backendMessage(m: ChatMessage, index: number): BackendMessage {
+  if (m.role === "tool" || m.role === "function") throw new Error("tool messages are refused before prepare");
+  if (m.content === null || m.content === undefined) {
+    throw new ApiError("invalid_value", `Invalid value for 'messages[${index}].content': an assistant message without tool calls needs content.`, {
+      param: `messages[${index}].content`,
+    });
+  }
+  const content =
+    typeof m.content === "string"
+      ? m.content
+      : m.content.flatMap((p) => (p.type === "text" ? [{ type: "text" as const, text: p.text }] : []));
+  const role = m.role === "developer" ? "system" : m.role;
+  return m.name ? { role, content, name: m.name } : { role, content };
+}
+
+function textOf(content: BackendMessage["content"]): string {
   return typeof content === "string" ? content : content.map((p) => p.text).join("");
 }
 
-/** Copies the sampling fields the client set (nulls mean unset) and fills LIMO's defaults. */
-function samplingBody(request: ChatCompletionRequest | CompletionRequest): Record<string, unknown> {
+/** Copies the served fields the client set (nulls mean unset) and fills LIMO's defaults. */
+function samplingBody(request: ChatCompletionRequest | CompletionRequest, served: ReadonlySet<string>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(request)) {
-    if (value !== null && value !== undefined && !EDGE_FIELDS.has(key)) body[key] = value;
+    if (value !== null && value !== undefined && served.has(key)) body[key] = value;
   }
   body.temperature ??= DEFAULT_TEMPERATURE;
   body.top_p ??= DEFAULT_TOP_P;
@@ -79,20 +105,24 @@ export function prepareChat(
   model: CatalogueModel,
   systemPrompt: string = LIMO_SYSTEM_PROMPT,
 ): PreparedRequest {
-  const messages = request.messages.some((m) => m.role === "system")
-    ? request.messages
-    : [{ role: "system" as const, content: systemPrompt }, ...request.messages];
+  const refused = fieldRefusal(CHAT_FIELDS, request);
+  if (refused) throw refused;
+  const given = request.messages.map(backendMessage);
+  const messages: BackendMessage[] = given.some((m) => m.role === "system") ? given : [{ role: "system", content: systemPrompt }, ...given];
   const promptTokensEstimate = estimateChatTokens(messages.map((m) => ({ content: textOf(m.content) })));
   const requested = request.max_completion_tokens ?? request.max_tokens;
   const maxTokens = fitMaxTokens(requested, promptTokensEstimate);
-  return finish("chat", "/v1/chat/completions", request, model, promptTokensEstimate, maxTokens, !requested, { messages });
+  return finish("chat", "/v1/chat/completions", request, model, promptTokensEstimate, maxTokens, !requested, { messages }, CHAT_BACKEND_FIELDS);
 }
 
 export function prepareCompletion(request: CompletionRequest, model: CatalogueModel): PreparedRequest {
-  const prompt = typeof request.prompt === "string" ? request.prompt : request.prompt[0]!;
+  const refused = fieldRefusal(COMPLETION_FIELDS, request);
+  if (refused) throw refused;
+  // One text prompt: the field table refused batches and token ids.
+  const prompt = typeof request.prompt === "string" ? request.prompt : String(request.prompt[0]);
   const promptTokensEstimate = estimateTextTokens(prompt);
   const maxTokens = fitMaxTokens(request.max_tokens, promptTokensEstimate);
-  return finish("completion", "/v1/completions", request, model, promptTokensEstimate, maxTokens, !request.max_tokens, { prompt });
+  return finish("completion", "/v1/completions", request, model, promptTokensEstimate, maxTokens, !request.max_tokens, { prompt }, COMPLETION_BACKEND_FIELDS);
 }
 
 function finish(
@@ -104,6 +134,7 @@ function finish(
   maxTokens: number,
   maxTokensFlexible: boolean,
   input: Record<string, unknown>,
+  served: ReadonlySet<string>,
 ): PreparedRequest {
   return {
     endpoint,
@@ -118,7 +149,7 @@ function finish(
     backendBody: {
       model: model.servedName,
       ...input,
-      ...samplingBody(request),
+      ...samplingBody(request, served),
       max_tokens: maxTokens,
       stream: true,
       stream_options: { include_usage: true },

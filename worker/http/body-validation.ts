@@ -56,6 +56,11 @@ export function issueToError(issue: z.core.$ZodIssue, input: unknown): ApiError 
     case "invalid_type":
       return new ApiError("invalid_type", `Invalid type for '${param}': expected ${issue.expected}.`, { param });
     case "invalid_union":
+      // A discriminated union (a message's role, response_format's type) names the values it takes.
+      if ("discriminator" in issue && "options" in issue && Array.isArray(issue.options)) {
+        const options = issue.options.map((o) => `'${String(o)}'`).join(", ");
+        return new ApiError("invalid_value", `Invalid value for '${param}': expected one of ${options}.`, { param });
+      }
       return new ApiError("invalid_type", `Invalid type or value for '${param}'.`, { param });
     default:
       return new ApiError("invalid_value", `Invalid value for '${param}': ${issue.message}.`, { param });

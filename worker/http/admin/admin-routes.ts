@@ -10,6 +10,7 @@ import { registerAccountRoutes } from "./accounts-routes";
 import { registerBackendAdminRoutes } from "./backends-routes";
 import type { AdminApp } from "./admin-common";
 import { registerKeyRoutes } from "./keys-routes";
+import { registerRefusalAdminRoutes } from "./refusals-routes";
 import { registerUsageAdminRoutes } from "./admin-usage-routes";
 import { registerUsageSeriesAdminRoutes } from "./usage-series-routes";
 
@@ -30,6 +31,7 @@ export function registerAdminRoutes(app: AdminApp): void {
   registerAccountRoutes(app);
   registerKeyRoutes(app);
   registerUsageAdminRoutes(app);
+  registerRefusalAdminRoutes(app);
   registerUsageSeriesAdminRoutes(app);
   registerBackendAdminRoutes(app);
 }

@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { REQUEST_ID_HEADER } from "../../../shared/constants";
 import { errorBody, type ErrorCode } from "../../../shared/errors";
+import { countRefusal } from "../../accounts/refusals/refusal-counter-service";
 import { ApiError, ClientGoneError } from "../../core/errors";
 import { log } from "../../core/log";
 import type { HonoEnv } from "../hono-env";
@@ -34,6 +35,7 @@ export function errorResponse(err: ApiError, requestId: string | undefined): Res
 export function handleError(err: Error, c: Context<HonoEnv>): Response {
   const requestId = c.get("requestId");
   if (err instanceof ApiError) {
+    countRefused(c, err);
     if (err.status >= 500 || err.internal) {
       log("error", "request failed", { requestId, code: err.code, internal: err.internal ?? err.message });
     }
@@ -50,6 +52,20 @@ export function handleError(err: Error, c: Context<HonoEnv>): Response {
   }
   log("error", "unhandled error", { requestId, error: String(err), stack: err.stack });
   return errorResponse(new ApiError("internal_error", "The server had an error while processing your request."), requestId);
+}
+
+/** Counts a refusal of a request whose key named an account (refusal-counter-service decides which). */
+function countRefused(c: Context<HonoEnv>, err: ApiError): void {
+  const credential = c.get("credential");
+  if (!credential) return;
+  let waitUntil: (p: Promise<unknown>) => void;
+  try {
+    const ctx = c.executionCtx;
+    waitUntil = (p) => ctx.waitUntil(p);
+  } catch {
+    waitUntil = (p) => void p; // no execution context (a unit test's app.request): the call runs unawaited
+  }
+  countRefusal(c.env, credential, err.status, err.code, Date.now(), waitUntil);
 }
 
 function defaultMessage(code: ErrorCode): string {
