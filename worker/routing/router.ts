@@ -200,8 +200,10 @@ async function route(
         await sleep(PROBE_POLL_MS, options.signal);
         continue;
       }
-      if (cold.size > 0 && Date.now() + lease.retryAfterMs <= coldDeadline) {
-        await sleep(Math.min(lease.retryAfterMs, COLD_POLL_MS), options.signal);
+      // The open breakers are only those asked: wait for the backends left out (backoff, still cold) to be due.
+      const due = Math.min(...candidates.filter((b) => !open.includes(b)).map((b) => notBefore.get(b.url) ?? 0));
+      if (due <= (cold.size > 0 ? coldDeadline : started + RETRY_DEADLINE_MS)) {
+        await sleep(due - Date.now(), options.signal);
         continue;
       }
       throw lastError ?? unavailable(Math.ceil(lease.retryAfterMs / 1000), "every backend's circuit breaker is open");
