@@ -23,7 +23,7 @@
  *   past KV_HOLD_FRACTION of its `kv_tokens`.
  */
 import { mayPass, mayProbe, msUntilProbe } from "./breaker";
-import { pickLeastLoaded } from "./load-aware";
+import { pickLeastLoaded, weightedPick } from "./load-aware";
 import type { BackendView, Candidate, RequestLoad } from "./pool-rpc";
 
 export type Choice =
@@ -101,15 +101,4 @@ function earlyProbe(candidates: readonly Candidate[], view: (key: string) => Bac
   }
   const first = probeable.reduce((a, b) => ((view(b.key).breaker.openedAt ?? 0) < (view(a.key).breaker.openedAt ?? 0) ? b : a));
   return { ok: true, key: first.key, probe: true };
-}
-
-/** One of `items`, at random with the given non-negative weights (the last when they are all 0). */
-export function weightedPick<T>(items: readonly T[], weights: readonly number[], random: () => number): T {
-  const total = weights.reduce((a, b) => a + b, 0);
-  let pick = random() * total;
-  for (let i = 0; i < items.length; i++) {
-    pick -= weights[i]!;
-    if (pick < 0) return items[i]!;
-  }
-  return items[items.length - 1]!;
 }

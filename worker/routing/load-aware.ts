@@ -25,8 +25,10 @@
  *   sends it to the least loaded anyway (`overflow`), so a hold never turns
  *   into a refusal.
  */
-import { weightedPick, type Choice } from "./choose";
 import type { BackendView, Candidate, RequestLoad } from "./pool-rpc";
+
+/** A load-aware pick: a backend, or `saturated` (hold the request). */
+export type LoadAwarePick = { ok: true; key: string } | { ok: false; reason: "saturated"; retryAfterMs: number };
 
 /** Share of a backend's KV capacity our projected load may reach before requests are held. */
 export const KV_HOLD_FRACTION = 0.9;
@@ -38,7 +40,7 @@ export function pickLeastLoaded(
   load: RequestLoad | null,
   overflow: boolean,
   random: () => number,
-): Choice {
+): LoadAwarePick {
   const adding = load ?? { sequences: 1, kvTokens: 0 };
   const scored = group.map((c) => {
     const on = view(c.key).load ?? { sequences: 0, kvTokens: 0 };
@@ -71,4 +73,15 @@ export function requestLoad(body: unknown, expectedAnswerTokens: number): Reques
   const prompt = Math.ceil(text.length / CHARS_PER_TOKEN);
   const answer = typeof b.max_tokens === "number" && b.max_tokens > 0 ? Math.min(b.max_tokens, expectedAnswerTokens) : expectedAnswerTokens;
   return { sequences, kvTokens: prompt + sequences * answer };
+}
+
+/** One of `items`, at random with the given non-negative weights (the last when they are all 0). */
+export function weightedPick<T>(items: readonly T[], weights: readonly number[], random: () => number): T {
+  const total = weights.reduce((a, b) => a + b, 0);
+  let pick = random() * total;
+  for (let i = 0; i < items.length; i++) {
+    pick -= weights[i]!;
+    if (pick < 0) return items[i]!;
+  }
+  return items[items.length - 1]!;
 }
