@@ -30,6 +30,13 @@ export const BackendConfigSchema = z.strictObject({
    * absent: no limit of ours (vLLM queues what it cannot batch).
    */
   max_in_flight: z.number().int().positive().optional(),
+  /**
+   * Its KV-cache capacity in tokens, all containers together (vLLM logs
+   * `GPU KV cache size: N tokens` at boot; `h200-bf16`: 251,328 a container,
+   * times `max_containers`). Load-aware routing holds requests before our
+   * projected load passes 90 % of it; absent: never held for KV.
+   */
+  kv_tokens: z.number().int().positive().optional(),
 });
 
 export const BackendsSchema = z

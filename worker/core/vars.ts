@@ -14,6 +14,10 @@ export interface RoutingVars {
   STREAM_COALESCE_MS?: string;
   BACKEND_BUSY_WAIT_MS?: string;
   KEEPALIVE_INTERVAL_MS?: string;
+  /** `least-loaded` (default), `round-robin` or `load-aware` (routing/choose). */
+  ROUTING_POLICY?: string;
+  ROUTING_HOLD_MS?: string;
+  ROUTING_EXPECTED_ANSWER_TOKENS?: string;
 }
 
 /** What the backend client sends to authenticate (Worker secrets). */

@@ -103,8 +103,10 @@ export class Run {
   firstTokenAt: number | null = null;
   /** True once the router's watchdog cut the backend for a first-token or silence timeout. */
   timedOut: () => boolean = () => false;
-  /** Every backend is cold and the router is waiting for one: readers get keep-alive comments. */
+  /** The router is waiting for a backend (cold, held, retrying): readers get keep-alive comments. */
   waiting = false;
+  /** When the run began (Unix ms): a held reader's first keep-alive is due KEEPALIVE_INTERVAL_MS after it. */
+  readonly begunAt = Date.now();
   /** Interval of those comments, in ms. */
   keepAliveMs = KEEPALIVE_DEFAULT_MS;
   /** Resolves when the run starts waiting for a cold backend (streaming requests answer at once then). */
@@ -246,6 +248,8 @@ export class Run {
   ): ReadableStream<Uint8Array> {
     let next = from;
     let finished = false;
+    /** When this reader was last sent anything (the run's start before): keep-alives keep to the interval from it. */
+    let sentAt = this.begunAt;
     const finish = (done: boolean) => {
       if (finished) return;
       finished = true;
@@ -262,10 +266,12 @@ export class Run {
                 await this.#next();
                 continue;
               }
-              // Waiting for a cold backend: a comment now and then keeps proxies (and people) patient.
-              if (await this.#nextOrTimeout(keepAliveMs)) continue;
+              // Waiting for a backend: a comment now and then keeps proxies (and people) patient. The
+              // first is due an interval after the request began, however late the waiting was noticed.
+              if (await this.#nextOrTimeout(Math.max(0, sentAt + keepAliveMs - Date.now()))) continue;
               if (finished) return;
               if (this.waiting && next >= this.events.length) {
+                sentAt = Date.now();
                 controller.enqueue(encoder.encode(KEEPALIVE_COMMENT));
                 return;
               }
@@ -282,7 +288,10 @@ export class Run {
               if (!includeUsage && next === this.usageIndex) continue;
               out += `id: ${next + 1}\n${event}\n\n`;
             }
-            if (out) controller.enqueue(encoder.encode(out));
+            if (out) {
+              sentAt = Date.now();
+              controller.enqueue(encoder.encode(out));
+            }
             if (this.ended && next >= this.events.length) {
               controller.close();
               finish(true);

@@ -1,11 +1,14 @@
 /**
  * @module health-routes
  * `GET /healthz`: liveness, and a check that the backend configuration
- * parses (no key needed).
+ * parses (no key needed). A refused configuration answers 500 with its
+ * reason in the message (which entry, what is wrong): this is the operators'
+ * check, and the reason names configuration, never a secret.
  */
 import { createRoute } from "@hono/zod-openapi";
 import { z } from "zod";
-import { loadDeployment } from "../routing/catalogue";
+import { ApiError } from "../core/errors";
+import { deploymentProblem } from "../routing/catalogue";
 import type { App } from "./hono-env";
 import { errorDoc } from "./openapi/openapi-schemas";
 
@@ -22,7 +25,8 @@ const health = createRoute({
 
 export function registerHealthRoutes(app: App): void {
   app.openapi(health, (c) => {
-    loadDeployment(c.env.BACKENDS);
+    const problem = deploymentProblem(c.env.BACKENDS);
+    if (problem !== null) throw new ApiError("misconfigured", `The service is misconfigured: ${problem}`, { internal: problem });
     return c.json({ status: "ok" as const }, 200);
   });
 }

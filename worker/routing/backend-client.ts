@@ -3,6 +3,20 @@
  * Calls a GPU backend (vLLM's OpenAI server on Modal, or the simulator) and
  * maps its failures honestly: the client's mistakes stay 400s, ours become
  * 5xx that leak nothing, and what may pass carries `Retry-After`.
+ *
+ * Modal's 303s are followed here, not by fetch. A web function holds a
+ * request at its edge while a container boots (or every container is full)
+ * and, 150 s after it was sent, answers 303 to a result URL
+ * (`?__modal_function_call_id=fc-...`); the call goes on in Modal without
+ * us, and a GET of that URL waits up to 150 s more for its response (from
+ * its first byte) or another 303. fetch would follow too (a 303 turns the
+ * POST into a GET, which is what Modal wants), but silently: up to 20 hops,
+ * under one TTFT timer, and a boot of several minutes would trip the timer.
+ * Followed by hand, each hop is a sign of life (`onHeld`: keep-alives to a
+ * streaming client, a fresh TTFT timer), the GET carries our credentials
+ * and no body, the Location must stay on the backend's origin, and the
+ * chain is bounded by MAX_MODAL_FOLLOWS. The POST is never re-sent: the
+ * call is already running in Modal, and a second would pay twice.
  */
 import type { BackendConfig } from "../../shared/backends";
 import { MODAL_KEY_HEADER, MODAL_SECRET_HEADER } from "../../shared/constants";
@@ -31,6 +45,18 @@ export class BackendCallError extends ApiError {
 
 /** How long a client should wait before retrying a failed backend, in seconds. */
 export const BACKEND_RETRY_AFTER_SECONDS = 5;
+/**
+ * Most 303s followed for one request: 8 x 150 s = 20 minutes, the longest
+ * first boot of a vLLM container we plan for (gpu/README.md). Then 503.
+ */
+export const MAX_MODAL_FOLLOWS = 8;
+
+/** What the router hears while a call is held at Modal's edge. */
+export interface BackendCallHooks {
+  /** A 303 came and is being followed (`hop` counts from 1). */
+  onHeld?: (hop: number) => void;
+}
+
 /** Most of a backend's error body we read to find its message, in bytes. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
@@ -55,23 +81,29 @@ export async function openBackendStream(
   body: unknown,
   secrets: BackendSecrets,
   signal: AbortSignal,
+  hooks: BackendCallHooks = {},
 ): Promise<Response> {
-  let response: Response;
-  try {
-    const request = new Request(joinUrl(backend.url, path), {
-      method: "POST",
-      headers: backendHeaders(secrets),
-      body: JSON.stringify(body),
-      signal,
-    });
-    response = await (backend === EMBEDDED_SIMULATOR ? embeddedSimulator().fetch(request) : fetch(request));
-  } catch (err) {
-    if (signal.aborted) throw new ClientGoneError();
-    const error = new ApiError("backend_unavailable", "The model backend is unavailable. Please retry shortly.", {
-      headers: { "retry-after": String(BACKEND_RETRY_AFTER_SECONDS) },
-      internal: `backend ${backend.name} unreachable: ${String(err)}`,
-    });
-    throw new BackendCallError(error, { status: null, message: null, retryAfter: null });
+  let response = await send(backend, new Request(joinUrl(backend.url, path), {
+    method: "POST",
+    headers: backendHeaders(secrets),
+    body: JSON.stringify(body),
+    redirect: "manual",
+    signal,
+  }), signal);
+  for (let hop = 1; response.status === 303; hop++) {
+    await response.body?.cancel();
+    const location = followable(backend, response.headers.get("location"));
+    if (location === null || hop > MAX_MODAL_FOLLOWS) {
+      const error = new ApiError("backend_unavailable", "The model backend is still starting. Please retry shortly.", {
+        headers: { "retry-after": String(BACKEND_RETRY_AFTER_SECONDS) },
+        internal: `backend ${backend.name}: ${location === null ? "a 303 off its origin" : `still held after ${MAX_MODAL_FOLLOWS} 303s`}`,
+      });
+      throw new BackendCallError(error, { status: 303, message: null, retryAfter: null });
+    }
+    hooks.onHeld?.(hop);
+    const headers = backendHeaders(secrets);
+    headers.delete("content-type");
+    response = await send(backend, new Request(location, { method: "GET", headers, redirect: "manual", signal }), signal);
   }
   if (response.ok && response.body) {
     const type = response.headers.get("content-type") ?? "";
@@ -86,6 +118,31 @@ export async function openBackendStream(
     message,
     retryAfter,
   });
+}
+
+/** One HTTP exchange with a backend; no answer at all is a BackendCallError with a null status. */
+async function send(backend: BackendConfig, request: Request, signal: AbortSignal): Promise<Response> {
+  try {
+    return await (backend === EMBEDDED_SIMULATOR ? embeddedSimulator().fetch(request) : fetch(request));
+  } catch (err) {
+    if (signal.aborted) throw new ClientGoneError();
+    const error = new ApiError("backend_unavailable", "The model backend is unavailable. Please retry shortly.", {
+      headers: { "retry-after": String(BACKEND_RETRY_AFTER_SECONDS) },
+      internal: `backend ${backend.name} unreachable: ${String(err)}`,
+    });
+    throw new BackendCallError(error, { status: null, message: null, retryAfter: null });
+  }
+}
+
+/** A 303's Location, resolved, when it stays on the backend's origin (our credentials go with it); else null. */
+function followable(backend: BackendConfig, location: string | null): string | null {
+  if (location === null) return null;
+  try {
+    const url = new URL(location, backend.url);
+    return url.origin === new URL(backend.url).origin ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Joins a base URL (which may carry a path prefix) and an absolute path. */
@@ -140,7 +197,7 @@ export function backendError(backend: BackendConfig, internal: string): ApiError
   });
 }
 
-/** The `error.message` (or top-level `message`) and `error.param` of a JSON error body, if any. */
+/** The `error.message` (or top-level `message`) and `error.param` of a JSON error body, a plain-text body's text, if any. */
 async function readErrorBody(response: Response): Promise<{ message: string | null; param: string | null }> {
   const none = { message: null, param: null };
   if (!response.body) return none;
@@ -160,6 +217,11 @@ async function readErrorBody(response: Response): Promise<{ message: string | nu
     reader.cancel().catch(() => {});
   }
   const text = new TextDecoder().decode(concat(chunks, size));
+  // Modal's edge answers in plain text (`modal-http: no live replica`): a 5xx's text is its message (the
+  // router reads it); a plain 4xx is our infrastructure's, never the client's to fix, so it stays unnamed.
+  if (!(response.headers.get("content-type") ?? "").includes("json") && !text.trimStart().startsWith("{")) {
+    return response.status >= 500 ? { message: text.trim().slice(0, 2048) || null, param: null } : none;
+  }
   try {
     const json = JSON.parse(text) as { error?: { message?: unknown; param?: unknown } | string; message?: unknown };
     const message = typeof json.error === "object" ? json.error?.message : json.message ?? json.error;

@@ -31,9 +31,9 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
-import { closedBreaker, onResult, onSend, phaseAt } from "./breaker";
+import { closedBreaker, onProbe, onResult, onSend, phaseAt } from "./breaker";
 import { chooseBackend } from "./choose";
-import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseResult, PoolBackendStatus, PoolRpc } from "./pool-rpc";
+import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseResult, PoolBackendStatus, PoolRpc, RequestLoad } from "./pool-rpc";
 
 /** Longest a lease lives without a release: longer than any generation (18 min) plus a cold start. */
 export const LEASE_TTL_MS = 45 * 60_000;
@@ -50,8 +50,12 @@ interface Waiter {
 }
 
 export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
-  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean }>();
+  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean; load: RequestLoad | null }>();
   readonly #inFlight = new Map<string, number>();
+  /** Sums of the leases' loads per backend (memory only: after an eviction, load-aware forgets the old leases' loads). */
+  readonly #load = new Map<string, RequestLoad>();
+  /** Round robin's turn counter. */
+  #turn = 0;
   readonly #breakers = new Map<string, BreakerState>();
   readonly #health = new Map<string, HealthSnapshot>();
   #waiters: Waiter[] = [];
@@ -63,7 +67,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
       for (const row of ctx.storage.sql.exec<{ id: string; key: string; expires_at: number }>("SELECT id, key, expires_at FROM leases")) {
-        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true });
+        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true, load: null });
         this.#inFlight.set(row.key, (this.#inFlight.get(row.key) ?? 0) + 1);
       }
       this.#alarmSet = (await ctx.storage.getAlarm()) !== null;
@@ -76,7 +80,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     const now = Date.now();
     const result = this.#tryGrant(request, now);
     const waitMs = Math.min(request.waitMs, MAX_WAIT_MS);
-    if (result.ok || result.reason !== "full" || waitMs <= 0 || this.#waiters.length >= MAX_WAITERS) return result;
+    if (result.ok || result.reason === "unavailable" || waitMs <= 0 || this.#waiters.length >= MAX_WAITERS) return result;
     return new Promise<AcquireResult>((resolve) => {
       const waiter: Waiter = {
         request,
@@ -84,7 +88,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
         resolve,
         timer: setTimeout(() => {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
-          resolve({ ok: false, reason: "full", retryAfterMs: 1000 });
+          resolve({ ok: false, reason: result.reason, retryAfterMs: 1000 });
         }, waitMs),
       };
       this.#waiters.push(waiter);
@@ -158,36 +162,56 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
   }
 
   #tryGrant(request: AcquireRequest, now: number): AcquireResult {
-    const choice = chooseBackend(request.candidates, (key) => this.#view(key), now);
+    const choice = chooseBackend(request.candidates, (key) => this.#view(key), now, Math.random, {
+      policy: request.policy,
+      load: request.load,
+      overflow: request.overflow,
+      noEarlyProbe: request.noEarlyProbe,
+      turn: request.policy === "round-robin" ? this.#turn++ : 0,
+    });
     if (!choice.ok) return choice;
     const leaseId = crypto.randomUUID();
     const expiresAt = now + LEASE_TTL_MS;
     // Only a capped backend's leases must survive an eviction (they bound what it receives); an
     // uncapped one's count only steers routing, so it stays in memory and costs no storage write.
     const durable = request.candidates.some((c) => c.key === choice.key && c.maxInFlight !== null);
-    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable });
+    const load = request.load ?? null;
+    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable, load });
     this.#inFlight.set(choice.key, (this.#inFlight.get(choice.key) ?? 0) + 1);
-    this.#breakers.set(choice.key, onSend(this.#breakers.get(choice.key) ?? closedBreaker(), now));
+    if (load) this.#addLoad(choice.key, load, 1);
+    const breaker = this.#breakers.get(choice.key) ?? closedBreaker();
+    this.#breakers.set(choice.key, choice.probe ? onProbe(breaker) : onSend(breaker, now));
     if (durable) this.ctx.storage.sql.exec("INSERT INTO leases (id, key, expires_at) VALUES (?, ?, ?)", leaseId, choice.key, expiresAt);
     if (!this.#alarmSet) this.#setAlarm();
-    return { ok: true, leaseId, key: choice.key };
+    return choice.probe ? { ok: true, leaseId, key: choice.key, probe: true } : { ok: true, leaseId, key: choice.key };
   }
 
   #view(key: string): BackendView {
+    const load = this.#load.get(key);
     return {
       inFlight: this.#inFlight.get(key) ?? 0,
+      ...(load ? { load } : {}),
       breaker: this.#breakers.get(key) ?? closedBreaker(),
       health: this.#health.get(key) ?? null,
     };
   }
 
   #drop(leaseId: string, key: string): void {
-    const durable = this.#leases.get(leaseId)?.durable ?? false;
+    const lease = this.#leases.get(leaseId);
+    const durable = lease?.durable ?? false;
+    if (lease?.load) this.#addLoad(key, lease.load, -1);
     this.#leases.delete(leaseId);
     const n = (this.#inFlight.get(key) ?? 1) - 1;
     if (n > 0) this.#inFlight.set(key, n);
     else this.#inFlight.delete(key);
     if (durable) this.ctx.storage.sql.exec("DELETE FROM leases WHERE id = ?", leaseId);
+  }
+
+  #addLoad(key: string, load: RequestLoad, sign: 1 | -1): void {
+    const on = this.#load.get(key) ?? { sequences: 0, kvTokens: 0 };
+    const next = { sequences: on.sequences + sign * load.sequences, kvTokens: on.kvTokens + sign * load.kvTokens };
+    if (next.sequences <= 0) this.#load.delete(key);
+    else this.#load.set(key, next);
   }
 
   /** Grants freed slots to waiters: interactive before background, then first come first served. */
@@ -197,7 +221,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     const now = Date.now();
     for (const waiter of [...this.#waiters]) {
       const result = this.#tryGrant(waiter.request, now);
-      if (!result.ok && result.reason === "full") continue;
+      if (!result.ok && result.reason !== "unavailable") continue;
       clearTimeout(waiter.timer);
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       waiter.resolve(result);

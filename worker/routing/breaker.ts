@@ -32,6 +32,16 @@ export function onSend(state: BreakerState, now: number): BreakerState {
   return phaseAt(state, now) === "half_open" ? { ...state, phase: "half_open", probing: true } : state;
 }
 
+/** Records an early probe: an open breaker sent one request now because no other backend could take it. */
+export function onProbe(state: BreakerState): BreakerState {
+  return { ...state, phase: "half_open", probing: true };
+}
+
+/** Whether a request may probe this breaker early (it is open, or half-open, and no probe is in flight). */
+export function mayProbe(state: BreakerState): boolean {
+  return state.phase !== "closed" && !state.probing;
+}
+
 /** Records how an attempt ended: `neutral` (a 4xx, a client that left, a cold start) changes nothing but ends a probe. */
 export function onResult(state: BreakerState, result: "success" | "failure" | "neutral", now: number): BreakerState {
   if (result === "success") return closedBreaker();

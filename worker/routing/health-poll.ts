@@ -10,6 +10,14 @@
  * pre-warming: GPU backends are polled only during PREWARM_HOURS_UTC (that is
  * the pre-warm schedule) or while we have requests on them (they are warm
  * anyway). Simulators are always polled.
+ *
+ * Behind Modal, `/health` and `/metrics` are inputs like any other: while a
+ * container boots, or while every container is full, they wait at Modal's
+ * edge, so the poll's timeout is not an outage. A `/health` that times out
+ * (or is held long enough for a 303) is recorded `cold` (held: booting or
+ * saturated), never `down`; `down` is kept for a refused connection or a
+ * failing answer. A `/metrics` that times out after a good `/health` leaves
+ * the backend warm with unknown gauges.
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { Env } from "../env";
@@ -23,7 +31,8 @@ const POLL_TIMEOUT_MS = 5_000;
 
 type PollEnv = Pick<Env, "BACKENDS" | "BACKEND_POOL" | "PREWARM_HOURS_UTC" | "MODAL_KEY" | "MODAL_SECRET" | "VLLM_API_KEY">;
 
-export async function pollBackends(env: PollEnv, now = new Date()): Promise<{ polled: string[] }> {
+/** Polls the due backends and stores what they said; `timeoutMs` per request (tests shorten it). */
+export async function pollBackends(env: PollEnv, now = new Date(), timeoutMs = POLL_TIMEOUT_MS): Promise<{ polled: string[] }> {
   const deployment = loadDeployment(env.BACKENDS);
   const pool = poolObject(env);
   const warmHours = inHours(env.PREWARM_HOURS_UTC, now.getUTCHours());
@@ -31,22 +40,22 @@ export async function pollBackends(env: PollEnv, now = new Date()): Promise<{ po
   for (const backend of deployment.backends) {
     if (backend.kind === "simulator" || warmHours || (await pool.inFlight(backend.url)) > 0) due.push(backend);
   }
-  const entries = await Promise.all(due.map(async (b) => ({ key: b.url, health: await pollOne(b, env) })));
+  const entries = await Promise.all(due.map(async (b) => ({ key: b.url, health: await pollOne(b, env, timeoutMs) })));
   if (entries.length > 0) await pool.recordHealth(entries);
   log("info", "backends polled", { polled: due.map((b) => b.name), prewarm: warmHours });
   return { polled: due.map((b) => b.name) };
 }
 
-async function pollOne(backend: BackendConfig, env: PollEnv): Promise<HealthSnapshot> {
+async function pollOne(backend: BackendConfig, env: PollEnv, timeoutMs: number): Promise<HealthSnapshot> {
   const headers = backendHeaders(env);
   headers.delete("content-type");
-  const get = (path: string) => fetch(joinUrl(backend.url, path), { headers, signal: AbortSignal.timeout(POLL_TIMEOUT_MS) });
+  const get = (path: string) => fetch(joinUrl(backend.url, path), { headers, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
   const snapshot: HealthSnapshot = { checkedAt: Date.now(), state: "down", running: null, waiting: null, kvCacheUsage: null, source: "poll" };
   try {
     const health = await get("/health");
     const text = await health.text();
     if (health.ok) snapshot.state = "warm";
-    else if (health.status === 503 && /start|cold|no containers|loading/i.test(text)) snapshot.state = "cold";
+    else if (health.status === 303 || (health.status === 503 && /start|cold|no containers|no live replica|loading/i.test(text))) snapshot.state = "cold";
     if (!health.ok) return snapshot;
     const metrics = await get("/metrics");
     if (metrics.ok) {
@@ -54,9 +63,15 @@ async function pollOne(backend: BackendConfig, env: PollEnv): Promise<HealthSnap
       Object.assign(snapshot, parseVllmGauges(text), { kvCacheUsage: parseKvCacheUsage(text) });
     } else await metrics.body?.cancel();
   } catch (err) {
-    log("warn", "backend poll failed", { backend: backend.name, error: String(err) });
+    // Held past the timeout: Modal's edge is queueing it (a boot, or every container busy), not a dead host.
+    if (snapshot.state === "down" && isTimeout(err)) snapshot.state = "cold";
+    log("warn", "backend poll failed", { backend: backend.name, error: String(err), recorded: snapshot.state });
   }
   return snapshot;
+}
+
+function isTimeout(err: unknown): boolean {
+  return err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError" || /timed? ?out/i.test(err.message));
 }
 
 /** Sums vLLM's running and waiting gauges over every model and engine in a Prometheus text page. */

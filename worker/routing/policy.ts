@@ -5,8 +5,15 @@
  * "the container is still booting", and how long to wait before the next try.
  */
 import type { RoutingVars } from "../core/vars";
+import { ROUTING_POLICIES, type RoutingPolicyName } from "./choose";
 
 export interface RoutingPolicy {
+  /** `ROUTING_POLICY`: how a backend is chosen (routing/choose). */
+  name: RoutingPolicyName;
+  /** Load-aware: longest a request is held while every backend is near KV saturation, then sent anyway. */
+  holdMs: number;
+  /** Load-aware: the answer length a request is expected to reach when its `max_tokens` is larger, in tokens. */
+  expectedAnswerTokens: number;
   /** How long a request is held while every backend is cold (booting) before a 503. */
   coldStartBudgetMs: number;
   /** Longest wait from sending a request to its first byte (one attempt), then `timeout`. */
@@ -32,10 +39,26 @@ export interface RoutingPolicy {
  * Defaults. A Modal container boots LIMO in one to three minutes, so the
  * budget is a few minutes. The first token of a 32k-token prompt may take a
  * while behind a full batch, but five minutes of nothing is a stuck backend.
- * vLLM emits a token every ~30 ms per sequence; a minute of silence is dead.
  * Keep-alives every 5 s stay far under any proxy's idle cut (60-100 s).
+ *
+ * The idle timeout, from the GPU profiles (gpu/sim/perf/profiles.md): a
+ * stream that has started is silent only for a step, or while its sequence
+ * is preempted and recomputed. The worst step of `h200-bf16` is a full
+ * 8,192-token prefill chunk beside a full KV cache: 1.085 s + 27.8 ms, about
+ * 1.1 s (`h100-fp8`: 0.57 s); recomputing a preempted 32k-token sequence is
+ * 4 such chunks, about 4.5 s. 60 s is more than 10 times the longest pause
+ * the model can produce (tests/backends/policy-profiles.test.ts checks it
+ * against the arithmetic), so only a dead stream trips it. Modal's edge
+ * queue and a boot come before the first byte, where TTFT_TIMEOUT_MS and
+ * the 303 chain apply instead (routing/backend-client).
+ *
+ * Load-aware holds a request up to two minutes (a LIMO answer frees its
+ * sequence in about 5-15 minutes, so some lease ends well within it under
+ * load), and expects 16,000 answer tokens, LIMO's typical length.
  */
-const DEFAULTS: RoutingPolicy = {
+const DEFAULTS: Omit<RoutingPolicy, "name"> = {
+  holdMs: 120_000,
+  expectedAnswerTokens: 16_000,
   coldStartBudgetMs: 180_000,
   ttftTimeoutMs: 300_000,
   idleTimeoutMs: 60_000,
@@ -63,7 +86,11 @@ export function routingPolicy(vars: RoutingVars): RoutingPolicy {
     const value = raw === undefined || raw === "" ? NaN : Number(raw);
     return Number.isFinite(value) && value >= 0 ? value : fallback;
   };
+  const name = ROUTING_POLICIES.find((p) => p === vars.ROUTING_POLICY?.trim()) ?? "least-loaded";
   return {
+    name,
+    holdMs: num(vars.ROUTING_HOLD_MS, DEFAULTS.holdMs),
+    expectedAnswerTokens: Math.max(1, num(vars.ROUTING_EXPECTED_ANSWER_TOKENS, DEFAULTS.expectedAnswerTokens)),
     coldStartBudgetMs: num(vars.COLD_START_BUDGET_MS, DEFAULTS.coldStartBudgetMs),
     ttftTimeoutMs: num(vars.TTFT_TIMEOUT_MS, DEFAULTS.ttftTimeoutMs),
     idleTimeoutMs: num(vars.STREAM_IDLE_TIMEOUT_MS, DEFAULTS.idleTimeoutMs),
@@ -82,8 +109,13 @@ export type AttemptFailure =
   /** Anything else (a 4xx, our misconfiguration, a timeout): answer it. */
   | { kind: "final" };
 
-/** Words in a 503 that mean the server is starting, not failing (vLLM, Modal, the simulator). */
-const COLD_MESSAGE = /no containers|cold start|starting|loading|booting|warming/i;
+/**
+ * Words in a 503 that mean the server is starting, not failing (vLLM, Modal,
+ * the simulator). Modal's `app.server` front answers 503 with a plain-text
+ * `modal-http:` body when no replica is live (the request triggers a boot):
+ * any plain `modal-http:` 503 is Modal's edge, never vLLM failing.
+ */
+const COLD_MESSAGE = /no containers|no live replica|^modal-http:|cold start|starting|loading|booting|warming/i;
 
 /** Classifies a backend's answer status and message (null status: no answer at all). */
 export function classifyFailure(status: number | null, message: string | null, retryAfter: string | null): AttemptFailure {

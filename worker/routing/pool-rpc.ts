@@ -14,6 +14,16 @@ export interface Candidate {
   name: string;
   weight: number;
   maxInFlight: number | null;
+  /** The backend's KV-cache capacity in tokens (BACKENDS `kv_tokens`), for load-aware routing; null: unknown. */
+  kvTokens?: number | null;
+}
+
+/** What one request puts on a backend, for load-aware routing (routing/load-aware). */
+export interface RequestLoad {
+  /** Sequences vLLM runs for it (`n`). */
+  sequences: number;
+  /** Projected KV-cache tokens: the prompt plus each sequence's expected answer. */
+  kvTokens: number;
 }
 
 export type BreakerPhase = "closed" | "open" | "half_open";
@@ -46,6 +56,8 @@ export interface HealthSnapshot {
 /** What the pool knows of one backend: what a choice is made by. */
 export interface BackendView {
   inFlight: number;
+  /** The load our leases put on it (sums of their RequestLoad); absent: none known. */
+  load?: RequestLoad;
   breaker: BreakerState;
   health: HealthSnapshot | null;
 }
@@ -55,13 +67,23 @@ export type Priority = "interactive" | "background";
 export interface AcquireRequest {
   candidates: Candidate[];
   priority: Priority;
-  /** How long to wait for a free slot when every backend is full. */
+  /** How long to wait for a free slot when every backend is full (or, load-aware, saturated). */
   waitMs: number;
+  /** ROUTING_POLICY; absent: least-loaded. */
+  policy?: "least-loaded" | "round-robin" | "load-aware";
+  /** What this request puts on the backend it gets (load-aware). */
+  load?: RequestLoad;
+  /** Load-aware: the hold is over; the least loaded backend even when saturated. */
+  overflow?: boolean;
+  /** No early probe of an open breaker (the caller has other backends it left out for now). */
+  noEarlyProbe?: boolean;
 }
 
 export type AcquireResult =
-  | { ok: true; leaseId: string; key: string }
-  | { ok: false; reason: "full" | "unavailable"; retryAfterMs: number };
+  /** `probe`: the backend's breaker is open and this request is its probe. */
+  | { ok: true; leaseId: string; key: string; probe?: boolean }
+  /** `saturated`: load-aware holds it (every backend near KV saturation); see routing/choose. */
+  | { ok: false; reason: "full" | "unavailable" | "saturated"; retryAfterMs: number };
 
 /** How an attempt ended, for the breaker and the health view. */
 export type LeaseResult = "success" | "failure" | "neutral" | "cold";

@@ -8,7 +8,7 @@
  * const { response, backend, timedOut } = await openRoutedStream({
  *   env, deployment, model, mode, path, body, signal,
  *   priority,   // "interactive" (streaming client, default) | "background"
- *   onWaiting,  // called once when the request starts waiting for a cold backend
+ *   onWaiting,  // called once when the request starts waiting (any reason: see below)
  *   onAttempt,  // called with each backend tried (the last one is what to bill)
  *   waitUntil,  // keeps the lease release alive after the response (ctx.waitUntil)
  * });
@@ -23,14 +23,27 @@
  * backend is full) or ClientGoneError when `signal` fired first.
  *
  * What it does before the first byte, and never after:
- * - picks a backend through the pool object (serves the model, breaker
- *   closed, free slot, warm first; test-mode keys only simulators, or the
- *   built-in one);
+ * - picks a backend through the pool object by ROUTING_POLICY (routing/choose:
+ *   serves the model, breaker closed, free slot, warm first; test-mode keys
+ *   only simulators, or the built-in one); an open breaker with nowhere else
+ *   to go gets the request as its probe (waiting while a probe is in flight);
+ *   `load-aware` holds a request while every backend is near KV saturation,
+ *   up to ROUTING_HOLD_MS, then sends it to the least loaded;
  * - retries connection errors, 502/503/504 and 429 with jittered exponential
  *   backoff on another backend when there is one, honouring Retry-After,
  *   within RETRY_DEADLINE_MS and MAX_FAILED_ATTEMPTS; never a 4xx;
- * - when every backend is cold (503 "starting"/"no containers"), polls them
- *   up to COLD_START_BUDGET_MS, then 503 with Retry-After.
+ * - when every backend is cold (503 "starting"/"no containers", Modal's 503
+ *   "no live replica"), polls them up to COLD_START_BUDGET_MS, then 503 with
+ *   Retry-After; a 303 from Modal's edge is followed (routing/backend-client),
+ *   never counted against the backend, with a fresh TTFT timer each hop.
+ *
+ * `onWaiting` is how a streaming client hears it waits: its response starts
+ * and keep-alive comments follow every KEEPALIVE_INTERVAL_MS until the first
+ * token. It is called at once for a cold start, a 303, a probe in flight or a
+ * load-aware hold, and in any case once the request has waited half of
+ * KEEPALIVE_INTERVAL_MS without an answer (retries, busy wait), so the first
+ * comment comes within KEEPALIVE_INTERVAL_MS of the request, whatever it
+ * waits for. An error after that reaches the client as an error event.
  */
 import type { BackendConfig } from "../../shared/backends";
 import type { CatalogueModel } from "../../shared/constants";
@@ -50,6 +63,7 @@ import {
   RETRY_DEADLINE_MS,
   routingPolicy,
 } from "./policy";
+import { requestLoad } from "./load-aware";
 import { acquireInIsolate, LOCAL_LEASE, reportFromIsolate } from "./pool-view";
 import { plainReads, watchReads, type WatchedReader } from "./watchdog";
 
@@ -69,7 +83,7 @@ export interface RoutedStreamOptions {
   signal: AbortSignal;
   /** Streaming clients are interactive; background work yields to them when slots are scarce. */
   priority?: Priority;
-  /** Called once when every backend is cold and the request starts waiting for one. */
+  /** Called once when the request starts waiting (a cold start, a 303, a probe, a hold, or half a keep-alive interval). */
   onWaiting?: () => void;
   /** Called with every backend an attempt goes to. */
   onAttempt?: (backend: BackendConfig) => void;
@@ -89,11 +103,34 @@ export interface RoutedStream {
 
 /** After an aborted or broken stream, how long before its slot is handed on: the backend needs a moment to notice. */
 const ABORT_RELEASE_DELAY_MS = 250;
+/** Pause between asks while every backend's probe is in flight. */
+const PROBE_POLL_MS = 100;
 
 export async function openRoutedStream(options: RoutedStreamOptions): Promise<RoutedStream> {
   const candidates = candidateBackends(options.deployment, options.model, options.mode);
   if (candidates.length === 1 && candidates[0] === EMBEDDED_SIMULATOR) return direct(options, EMBEDDED_SIMULATOR);
   const policy = routingPolicy(options.env);
+  let waiting = false;
+  const wait = (why: string) => {
+    if (waiting) return;
+    waiting = true;
+    log("info", "request waiting for a backend", { why });
+    options.onWaiting?.();
+  };
+  const notice = setTimeout(() => wait("no answer yet"), policy.keepaliveIntervalMs / 2);
+  try {
+    return await route(options, candidates, policy, wait);
+  } finally {
+    clearTimeout(notice);
+  }
+}
+
+async function route(
+  options: RoutedStreamOptions,
+  candidates: readonly BackendConfig[],
+  policy: ReturnType<typeof routingPolicy>,
+  wait: (why: string) => void,
+): Promise<RoutedStream> {
   const pool = poolObject(options.env);
   const byKey = new Map(candidates.map((b) => [b.url, b]));
   const started = Date.now();
@@ -102,8 +139,13 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
   const notBefore = new Map<string, number>();
   const cold = new Set<string>();
   let failures = 0;
-  let waiting = false;
   let lastError: ApiError | null = null;
+  const load = policy.name === "load-aware" ? requestLoad(options.body, policy.expectedAnswerTokens) : undefined;
+  const holdDeadline = started + policy.holdMs;
+  /** Load-aware: the hold is over, the next ask takes the least loaded backend whatever its load. */
+  let overflow = false;
+  /** A probe someone else sent may take a cold start to answer: wait for it as long as for one. */
+  const probeDeadline = started + Math.max(RETRY_DEADLINE_MS, policy.coldStartBudgetMs);
   const release = (lease: { leaseId: string; key: string }, result: LeaseResult, delayMs = 0) => {
     if (lease.leaseId === LOCAL_LEASE) {
       const reported = reportFromIsolate(pool, lease.key, result, Date.now());
@@ -128,11 +170,23 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
       await sleep(next - now, options.signal);
       continue;
     }
-    const asked = open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null }));
+    const asked = open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null, kvTokens: b.kv_tokens ?? null }));
     const lease =
-      (await acquireInIsolate(pool, asked, now)) ??
-      (await pool.acquire({ candidates: asked, priority: options.priority ?? "interactive", waitMs: policy.busyWaitMs }));
+      (policy.name === "least-loaded" ? await acquireInIsolate(pool, asked, now) : null) ??
+      (await pool.acquire({
+        candidates: asked,
+        priority: options.priority ?? "interactive",
+        waitMs: load && !overflow ? Math.max(0, holdDeadline - now) : policy.busyWaitMs,
+        policy: policy.name,
+        ...(load ? { load, overflow } : {}),
+        ...(open.length < candidates.length ? { noEarlyProbe: true } : {}),
+      }));
     if (!lease.ok) {
+      if (lease.reason === "saturated") {
+        wait("held: every backend near KV saturation");
+        if (Date.now() >= holdDeadline) overflow = true;
+        continue;
+      }
       if (lease.reason === "full") {
         const retryAfter = String(Math.max(1, Math.ceil(lease.retryAfterMs / 1000)));
         throw new ApiError("server_busy", "Every model backend is at capacity. Please retry shortly.", {
@@ -140,9 +194,16 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
           internal: "every backend serving the model is at max_in_flight",
         });
       }
-      // Every breaker open: wait for a probe if a cold start is being waited out, else answer now.
-      if (cold.size > 0 && Date.now() + lease.retryAfterMs <= coldDeadline) {
-        await sleep(Math.min(lease.retryAfterMs, COLD_POLL_MS), options.signal);
+      // Every breaker open: the probe in flight (or a cold start being waited out) decides; else answer now.
+      if (open.length === candidates.length && Date.now() + PROBE_POLL_MS <= probeDeadline) {
+        wait("a probe is in flight");
+        await sleep(PROBE_POLL_MS, options.signal);
+        continue;
+      }
+      // The open breakers are only those asked: wait for the backends left out (backoff, still cold) to be due.
+      const due = Math.min(...candidates.filter((b) => !open.includes(b)).map((b) => notBefore.get(b.url) ?? 0));
+      if (due <= (cold.size > 0 ? coldDeadline : started + RETRY_DEADLINE_MS)) {
+        await sleep(due - Date.now(), options.signal);
         continue;
       }
       throw lastError ?? unavailable(Math.ceil(lease.retryAfterMs / 1000), "every backend's circuit breaker is open");
@@ -150,13 +211,25 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
     const backend = byKey.get(lease.key)!;
     options.onAttempt?.(backend);
     const attempt = new AbortController();
-    const ttft = setTimeout(() => attempt.abort(new Error("ttft")), policy.ttftTimeoutMs);
+    let hopAt = Date.now();
+    const armTtft = () => setTimeout(() => attempt.abort(new Error("ttft")), policy.ttftTimeoutMs);
+    let ttft = armTtft();
     const signal = AbortSignal.any([options.signal, attempt.signal]);
     try {
-      const response = await openBackendStream(backend, options.path, options.body, options.env, signal);
+      const response = await openBackendStream(backend, options.path, options.body, options.env, signal, {
+        // Held at Modal's edge: a sign of life, not a failure; each hop gets its own TTFT allowance.
+        onHeld: () => {
+          wait("held at Modal's edge (303)");
+          clearTimeout(ttft);
+          ttft = armTtft();
+          hopAt = Date.now();
+        },
+      });
       clearTimeout(ttft);
+      // A probe that got an answer closes its breaker now, not when its stream ends minutes later.
+      if (lease.probe) options.waitUntil?.(pool.report(lease.key, "success").catch(() => {}));
       const watched = watchReads(response.body!, {
-        firstByteMs: Math.max(0, policy.ttftTimeoutMs - (Date.now() - now)),
+        firstByteMs: Math.max(0, policy.ttftTimeoutMs - (Date.now() - hopAt)),
         idleMs: policy.idleTimeoutMs,
         coalesceMs: policy.coalesceMs,
         abort: () => attempt.abort(new Error("timeout")),
@@ -186,11 +259,7 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
         release(lease, "cold");
         cold.add(backend.url);
         notBefore.set(backend.url, at + Math.min(failure.retryAfterMs ?? COLD_POLL_MS, MAX_HONOURED_RETRY_AFTER_MS));
-        if (!waiting && candidates.every((b) => cold.has(b.url) || (notBefore.get(b.url) ?? 0) > at)) {
-          waiting = true;
-          log("info", "waiting for a cold backend", { backend: backend.name });
-          options.onWaiting?.();
-        }
+        if (candidates.every((b) => cold.has(b.url) || (notBefore.get(b.url) ?? 0) > at)) wait(`cold backend ${backend.name}`);
         if (at >= coldDeadline) throw giveUp(lastError, true);
         continue;
       }
