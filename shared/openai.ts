@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { MAX_CHOICES_N } from "./constants";
 import { generationFields } from "./generations";
+import { TutorRequestSchema } from "./tutor";
 
 const int = () => z.number().int();
 
@@ -48,6 +49,7 @@ export const ChatCompletionRequestSchema = z.strictObject({
   max_completion_tokens: int().min(1).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: int().min(0).max(20).nullish(),
+  tutor: TutorRequestSchema.nullish(),
 });
 
 export const CompletionRequestSchema = z.strictObject({
