@@ -130,6 +130,13 @@ describe("tutor check", () => {
     expect(sent.messages[0]!.content).toContain("not correct");
   });
 
+  it("says null when the checker cannot decide, and still withholds the reference", async () => {
+    const t = await tutorAccount();
+    const body = (await (await t.chat(check("I choose \\boxed{A}"))).json()) as TutorAnswer;
+    expect(body.tutor).toMatchObject({ mode: "check", correct: null });
+    await expectNoLeak(body.choices[0]!.message.content);
+  });
+
   it("streams the check's verdict on the finishing chunk", async () => {
     const t = await tutorAccount();
     const { chunks, text } = await readTutorStream(await t.chat(check("1/3", { stream: true })));
