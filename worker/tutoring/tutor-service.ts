@@ -153,9 +153,21 @@ export async function createTutorCompletion(env: Env, ask: TutorAsk): Promise<Re
   }
 }
 
-/** The hidden solve: the problem alone, LIMO's prompt, greedy; the request's cache options apply. */
+/** Fields that say who asks (the end user, for limits and the ledger), kept on the hidden solve. */
+const IDENTITY_FIELDS = ["user", "safety_identifier"] as const;
+
+/**
+ * The hidden solve: the problem alone, LIMO's prompt and sampling, greedy, so
+ * it is the very request a plain client asking the problem would make (and
+ * meets its cache entry); the request's cache options and end user apply.
+ */
 function solveRequest(request: ChatCompletionRequest, plan: TutorPlan): ChatCompletionRequest {
-  return { model: request.model, messages: [{ role: "user", content: plan.problem }], temperature: 0, cache: request.cache, user: request.user };
+  const identity: Record<string, unknown> = {};
+  for (const field of IDENTITY_FIELDS) {
+    const value = (request as Record<string, unknown>)[field];
+    if (value !== undefined && value !== null) identity[field] = value;
+  }
+  return { ...identity, model: request.model, messages: [{ role: "user", content: plan.problem }], temperature: 0, cache: request.cache };
 }
 
 /**
