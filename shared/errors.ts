@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   generation_cancelled: { status: 409, type: "invalid_request_error" },
   request_too_large: { status: 413, type: "invalid_request_error" },
   unsupported_media_type: { status: 415, type: "invalid_request_error" },
+  /** A tutor mode without `reference_answer` whose hidden solve ended without a final answer: nothing to guard against. */
+  tutor_reference_unavailable: { status: 422, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "requests" },
   insufficient_quota: { status: 429, type: "insufficient_quota" },
   internal_error: { status: 500, type: "server_error" },

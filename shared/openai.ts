@@ -16,6 +16,7 @@
 import { z } from "zod";
 import { MAX_CHOICES_N } from "./constants";
 import { generationFields } from "./generations";
+import { TutorRequestSchema } from "./tutor";
 
 const int = () => z.number().int();
 
@@ -157,6 +158,7 @@ export const ChatCompletionRequestSchema = z.strictObject({
   prediction: z.looseObject({ type: z.string() }).nullish(),
   web_search_options: z.looseObject({}).nullish(),
   moderation: z.looseObject({ model: z.string() }).nullish(),
+  tutor: TutorRequestSchema.nullish(),
 });
 
 export const CompletionRequestSchema = z.strictObject({

@@ -33,6 +33,8 @@ export interface Env extends RoutingVars, BackendSecrets {
   GENERATION_GRACE_MS?: string;
   /** The one object that leases backend slots and keeps breakers and health (worker/routing). */
   BACKEND_POOL: DurableObjectNamespace<PoolRpc>;
+  /** Tutor modes: how many times a leaking JSON hint or feedback is generated again before its leaks are redacted (default 2, at most 5). */
+  TUTOR_MAX_REGENERATIONS?: string;
   /** UTC hours `start-end` (e.g. `7-19`) during which the cron keeps GPU backends warm; absent: never. */
   PREWARM_HOURS_UTC?: string;
 }

@@ -178,6 +178,7 @@ const CHAT_SAMPLES: { [K in keyof ChatCompletionRequest]-?: [value: unknown, ref
   safety_identifier: [["hashed-student-1", false]],
   background: [[false, false]],
   cache: [[{ enabled: false }, false]],
+  tutor: [[{ mode: "hint", reference_answer: "2" }, false]],
   logprobs: [[true, false]],
   top_logprobs: [[2, false]],
   response_format: [[{ type: "text" }, false], [{ type: "json_object" }, false]],

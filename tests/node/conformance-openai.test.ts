@@ -268,3 +268,39 @@ describe("the openai SDK: rate limits (429 with Retry-After)", () => {
     expect(calls[0]!.retryAfterMs).toBeLessThanOrEqual(2_000);
   });
 });
+
+describe("the openai SDK: tutor modes", () => {
+  const problem = ask("A fair coin is tossed once. What is the probability that it lands heads?");
+  const sim = (config: Record<string, unknown>) => fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify(config) });
+
+  it("sends `tutor` as an extra body field and reads `tutor` back, JSON and streamed, the answer withheld", async () => {
+    await sim({ final_answers: ["\\frac{1}{2}"], hint_leak_rate: 1 });
+    try {
+      // Extra body fields pass through the SDK untouched (a variable, so no excess-property check applies).
+      const params = { model: "limo", messages: problem, tutor: { mode: "hint", reference_answer: "\\frac{1}{2}" } };
+      const completion = (await client.chat.completions.create(params)) as OpenAI.ChatCompletion & { tutor?: { mode: string; redactions: number } };
+      expect(completion.tutor).toMatchObject({ mode: "hint" });
+      expect(completion.tutor!.redactions).toBeGreaterThan(0);
+      expect(completion.choices[0]!.message.content).not.toMatch(/\\boxed|0\.5|1\/2|\\d?frac\{1\}\{2\}/);
+
+      const streamed = { ...params, stream: true as const };
+      let text = "";
+      let tutor: unknown = null;
+      for await (const chunk of await client.chat.completions.create(streamed)) {
+        text += chunk.choices[0]?.delta.content ?? "";
+        tutor ??= (chunk as typeof chunk & { tutor?: unknown }).tutor ?? null;
+      }
+      expect(tutor).toMatchObject({ mode: "hint", regenerations: 0 });
+      expect(text).not.toMatch(/\\boxed|0\.5|1\/2|\\d?frac\{1\}\{2\}/);
+    } finally {
+      await sim({ final_answers: null, hint_leak_rate: null });
+    }
+  });
+
+  it("raises BadRequestError naming the field for a tutor request it cannot guard", async () => {
+    const params = { model: "limo", messages: problem, n: 2, tutor: { mode: "hint", reference_answer: "1" } };
+    const err = await client.chat.completions.create(params).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("n");
+  });
+});

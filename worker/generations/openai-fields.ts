@@ -103,6 +103,10 @@ function messageRefusal(messages: ChatMessage[]): Refusal {
 export const CHAT_FIELDS: Table<ChatCompletionRequest> = {
   ...samplingRules,
   messages: { treatment: "mapped", note: "See the message fields below.", refuse: messageRefusal },
+  tutor: {
+    treatment: "mapped",
+    note: "LIMO extension: tutor modes (`hint`, `check`) whose output never contains the reference answer (see Tutor modes).",
+  },
   max_completion_tokens: { treatment: "mapped", note: "As `max_tokens` (it wins when both are set)." },
   logprobs: { treatment: "served", note: "" },
   top_logprobs: { treatment: "served", note: "Needs `logprobs: true`." },

@@ -9,12 +9,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { z } from "zod";
-import { ChatCompletionRequestSchema, CompletionRequestSchema } from "../../shared/openai";
+import type { CatalogueModel } from "../../shared/constants";
+import { ChatCompletionRequestSchema, CompletionRequestSchema, type ChatCompletionRequest } from "../../shared/openai";
 import { canonicalJson, sha256Hex } from "../core/canonical-json";
 import { ApiError } from "../core/errors";
 import { createCompletion, type CompletionRequest } from "../generations/completion-service";
 import { prepareChat, prepareCompletion, type PreparedRequest } from "../generations/prepare";
 import { loadDeployment, resolveModel, type Deployment } from "../routing/catalogue";
+import { createTutorCompletion } from "../tutoring/tutor-service";
 import { parseWith, readJson } from "./body-validation";
 import type { App, HonoEnv } from "./hono-env";
 import { documentedRoute } from "./openapi/documented-route";
@@ -81,6 +83,7 @@ export function registerCompletionsRoutes(app: App, guard: MiddlewareHandler<Hon
       }
       const deployment = loadDeployment(c.env.BACKENDS);
       const model = resolveModel(deployment, request.model);
+      if (request.tutor) return tutor(c, deployment, model, request);
       return run(c, deployment, prepareChat(request, model, c.env.LIMO_SYSTEM_PROMPT || undefined), request);
     },
   ]);
@@ -118,6 +121,25 @@ async function idempotencyOf(c: Context<HonoEnv>, request: unknown): Promise<{ k
     });
   }
   return { key, fingerprint: await sha256Hex(canonicalJson({ path: c.req.path, request })) };
+}
+
+/** A tutor mode (worker/tutoring): its generations are its own, so an Idempotency-Key could not replay its answer. */
+async function tutor(c: Context<HonoEnv>, deployment: Deployment, model: CatalogueModel, request: ChatCompletionRequest): Promise<Response> {
+  if (c.req.header("idempotency-key") !== undefined) {
+    throw new ApiError("invalid_value", "Idempotency-Key cannot be used with 'tutor'.", { param: "Idempotency-Key" });
+  }
+  return createTutorCompletion(c.env, {
+    requestId: c.get("requestId"),
+    credential: c.get("credential"),
+    deployment,
+    model,
+    request,
+    systemPrompt: c.env.LIMO_SYSTEM_PROMPT || undefined,
+    cacheControl: c.req.header("cache-control"),
+    admittedAt: Date.now(),
+    clientSignal: c.req.raw.signal,
+    waitUntil: (p) => c.executionCtx.waitUntil(p),
+  });
 }
 
 async function run(c: Context<HonoEnv>, deployment: Deployment, prepared: PreparedRequest, request: CompletionRequest): Promise<Response> {

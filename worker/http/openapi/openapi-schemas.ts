@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { RouteConfig } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../../../shared/errors";
+import { TutorResultSchema } from "../../../shared/tutor";
 
 export const ErrorSchema = z
   .object({
@@ -59,6 +60,7 @@ export const ChatCompletionSchema = z
       }),
     ),
     usage: UsageSchema,
+    tutor: TutorResultSchema.optional().describe("With `tutor` in the request: what the tutor mode did (`usage` then totals every generation it billed)"),
   })
   .meta({ id: "ChatCompletion", description: "With `stream: true`, server-sent `chat.completion.chunk` events end with `data: [DONE]`." });
 
