@@ -30,6 +30,7 @@ const samplingFields = {
   stream: z.boolean().nullish(),
   stream_options: z.strictObject({ include_usage: z.boolean().nullish() }).nullish(),
   user: z.string().max(256).nullish(),
+  safety_identifier: z.string().max(64).nullish(),
   // Durable generations (shared/generations.ts): never sent to the backend.
   ...generationFields,
 };

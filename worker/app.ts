@@ -14,6 +14,7 @@ import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
 import { AccountKeyAuthenticator } from "./accounts/auth-service";
 import { ApiError } from "./core/errors";
 import { registerAdminRoutes } from "./http/admin/admin-routes";
+import { registerClientTokensRoutes } from "./http/client-tokens-routes";
 import { registerCompletionsRoutes } from "./http/completions-routes";
 import { registerGenerationsRoutes } from "./http/generations-routes";
 import { registerHealthRoutes } from "./http/health-routes";
@@ -78,6 +79,7 @@ export function newApp(): App {
   registerGenerationsRoutes(app, guard);
   registerModelsRoutes(app, guard);
   registerUsageRoutes(app, guard);
+  registerClientTokensRoutes(app, guard);
   registerAdminRoutes(app);
   registerOpenApi(app);
 

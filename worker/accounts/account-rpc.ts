@@ -8,6 +8,8 @@
 import type { UsageRecord, UsageStatus } from "../../shared/usage";
 import { log } from "../core/log";
 import type { AccountState, AuthorizeRequest, AuthorizeResult, KeyState } from "./account-state";
+import type { ClientTokenState } from "./client-tokens/client-token-state";
+import type { ScopeCode } from "./end-users/scoped-admission";
 import type { RateLimitSnapshot } from "./limits/admission";
 import type { Principal } from "./principal";
 
@@ -33,7 +35,20 @@ export interface AccountRpc extends Rpc.DurableObjectBranded {
   putKey(accountId: string, key: KeyState): Promise<void>;
   /** Revokes a key from `revokedAt` on; false when the object does not know it. */
   revokeKey(accountId: string, keyId: string, revokedAt: number, rotatedTo?: string | null): Promise<boolean>;
+  /** Stores a new client token (its hash) for the presenting key, if that key may mint it. */
+  mintClientToken(request: MintClientTokenRequest): Promise<MintClientTokenResult>;
 }
+
+/** A client token to store: the presenting API key is authorized again, and the token takes its id and mode. */
+export interface MintClientTokenRequest extends AuthorizeRequest {
+  token: Omit<ClientTokenState, "keyId" | "mode" | "usedTokens" | "usedRequests">;
+}
+
+export type MintClientTokenResult =
+  | { ok: true; token: ClientTokenState }
+  | { ok: false; kind: "auth"; refusal: Extract<AuthorizeResult, { ok: false }> }
+  /** The token asks for a model or an origin its key does not allow. */
+  | { ok: false; kind: "scope"; param: "models" | "origins"; value: string };
 
 /** Where the account object is: its id comes from the account id, so no lookup is needed. */
 export interface AccountsBinding {
@@ -62,6 +77,8 @@ export interface AdmitRequest extends AuthorizeRequest {
   maxTokensFlexible: boolean;
   /** An `Idempotency-Key` and the fingerprint of the request it was sent with. */
   idempotency?: { key: string; fingerprint: string };
+  /** The end user the body names (end-users/end-user.ts), or null. */
+  endUser?: string | null;
 }
 
 export type AdmitResponse =
@@ -72,10 +89,12 @@ export type AdmitResponse =
   | { ok: false; kind: "replay"; response: string }
   /** The key is in use by a request still running, or was sent with a different request. */
   | { ok: false; kind: "idempotency"; reason: "in_progress" | "mismatch" }
+  /** The body names another end user than the client token's, or none on an account that requires one. */
+  | { ok: false; kind: "end_user"; reason: "mismatch" | "missing" }
   | {
       ok: false;
       kind: "limit";
-      code: "rate_limit_exceeded" | "insufficient_quota";
+      code: "rate_limit_exceeded" | "insufficient_quota" | ScopeCode;
       message: string;
       retryAfterMs: number;
       shouldRetry: boolean;
@@ -85,6 +104,8 @@ export type AdmitResponse =
 export interface SettleRequest {
   requestId: string;
   keyId: string;
+  /** The request's end user (null: none); the ledger entry carries it. */
+  endUser?: string | null;
   model: string;
   backend: string;
   mode: "live" | "test";

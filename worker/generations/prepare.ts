@@ -42,6 +42,8 @@ const EDGE_FIELDS = new Set([
   "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "messages", "prompt",
   // Durable generations' options (shared/generations.ts): ours, not the backend's.
   "background", "cache",
+  // The end user (accounts/end-users/end-user.ts): ours; it never changes the answer, nor the cache key.
+  "safety_identifier",
 ]);
 
 function textOf(content: ChatMessage["content"]): string {
