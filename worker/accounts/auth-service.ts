@@ -119,7 +119,8 @@ async function matchesDevKey(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">, secr
 }
 
 export function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {
-  if (result.reason !== "unknown_key") {
+  // A spent client token is the platform's business, not a sign of a leaked or stale key.
+  if (result.reason !== "unknown_key" && result.reason !== "budget") {
     // Operators want to see revoked or expired keys still in use; ids only, never the secret.
     log("info", "api key refused", { accountId, keyId: result.keyId, reason: result.reason });
   }
