@@ -45,7 +45,7 @@ export function newApp(): App {
       origin: "*",
       allowMethods: ["GET", "POST", "OPTIONS"],
       // What a browser client may read: our request id and OpenAI's rate-limit headers.
-      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
+      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "retry-after-ms", "x-should-retry", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
       maxAge: CORS_MAX_AGE_SECONDS,
     }),
   );

@@ -9,7 +9,7 @@
  * to D1 from an alarm, never on the hot path.
  */
 import { DurableObject } from "cloudflare:workers";
-import { effectiveEndUserLimits, effectiveLimits } from "../../shared/plans";
+import { effectiveLimits } from "../../shared/plans";
 import { costMicroUsd } from "../../shared/usage";
 import { log } from "../core/log";
 import type { Env } from "../env";
@@ -17,18 +17,15 @@ import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, MintClientTo
 import { decide, earliest, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "./account-state";
 import { AccountStorage } from "./account-storage";
 import { decideToken, outsideKey, type ClientTokenState } from "./client-tokens/client-token-state";
-import { ClientTokenStorage } from "./client-tokens/client-token-storage";
-import { hasEndUserLimits } from "./end-users/end-user-limits";
-import { EndUserStorage } from "./end-users/end-user-storage";
-import { scopeNeed, msUntilNextDay } from "./end-users/scope";
-import { checkScopes, reservedByToken, resolveEndUser, scopedSnapshot, settleScopes, takeScopes, toEffective, type Scopes } from "./end-users/scoped-admission";
+import { scopeNeed } from "./end-users/scope";
+import { ScopeStorage } from "./end-users/scope-storage";
+import { checkScopes, reservedByToken, resolveEndUser, scopedSnapshot, takeScopes } from "./end-users/scoped-admission";
 import { getAccountRow, toAccountState } from "./accounts-db";
 import { flushLastUsed, listKeyRowsOfAccount, toKeyState } from "./keys/keys-db";
 import { LedgerStorage } from "./ledger/ledger-storage";
 import { ROLLUP_BATCH_SIZE, writeUsageRecords } from "./ledger/usage-db";
-import { admit, currentSnapshot, expire, nextExpiry, settle, type AdmissionState, type EffectiveLimits, type RateLimitSnapshot, type Reservation } from "./limits/admission";
+import { admit, currentSnapshot, expire, nextExpiry, settle, type AdmissionState, type EffectiveLimits, type RateLimitSnapshot } from "./limits/admission";
 import { AdmissionStorage } from "./limits/admission-storage";
-import { WINDOW_MS } from "./limits/token-bucket";
 
 /** Last use is recorded at most once per key per minute: one write, not one per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -66,8 +63,8 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   readonly #storage: AccountStorage;
   readonly #admissions: AdmissionStorage;
   readonly #ledger: LedgerStorage;
-  readonly #endUsers: EndUserStorage;
-  readonly #tokens: ClientTokenStorage;
+  /** End users' rows and client tokens: read per request, never all in memory. */
+  readonly #scopes: ScopeStorage;
   #admission!: AdmissionState;
   /** When the alarm is set for, as far as this object knows (null: none). */
   #alarmAt: number | null = null;
@@ -83,8 +80,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     this.#storage = new AccountStorage(ctx.storage.sql);
     this.#admissions = new AdmissionStorage(ctx.storage.sql);
     this.#ledger = new LedgerStorage(ctx.storage.sql);
-    this.#endUsers = new EndUserStorage(ctx.storage.sql);
-    this.#tokens = new ClientTokenStorage(ctx.storage.sql);
+    this.#scopes = new ScopeStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#storage.migrate();
       this.#admission = this.#admissions.readAdmission(Date.now());
@@ -124,7 +120,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     }
     const limits = this.#limits();
     // The end user's and the client token's limits pass first, and are taken only if the account's pass too.
-    const scopes = this.#scopes(resolved.endUser, token, request.now);
+    const scopes = this.#scopes.load(this.#account, resolved.endUser, token, request.now);
     const scoped = checkScopes(scopes, this.#admission.inFlight, scopeNeed(request.promptTokens, request.n, request.maxTokens, request.maxTokensFlexible), request.now);
     if (!scoped.ok) {
       const { code, message, retryAfterMs, shouldRetry } = scoped;
@@ -153,7 +149,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
     }
     takeScopes(scopes);
-    this.#saveScopes(scopes, request.now);
+    this.#scopes.save(scopes, request.now);
     this.#admissions.insertReservation(result.reservation);
     if (request.idempotency) {
       this.#ledger.startIdempotency(request.idempotency.key, request.idempotency.fingerprint, request.requestId, request.now);
@@ -181,7 +177,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       request.mode,
     );
     this.#admissions.deleteReservation(request.requestId);
-    if (reservation) this.#settleScopes(reservation, request.promptTokens + request.completionTokens, request.now);
+    if (reservation) this.#scopes.settle(this.#account, reservation, request.promptTokens + request.completionTokens, request.now);
     // The stored state changes only with a token bucket (the refund) or a month counter that moved (live keys).
     if (this.#admission.tokens || this.#admission.monthUsed !== monthUsedBefore) this.#admissions.writeAdmission(this.#admission);
     this.#ledger.appendLedger({
@@ -281,15 +277,12 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     }
     this.#ledger.pruneRolled(now - LEDGER_RETENTION_MS);
     this.#ledger.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
-    this.#endUsers.prune(now);
-    this.#tokens.pruneExpired(now);
+    const pruneAt = this.#scopes.prune(now);
     const retry = this.#rollupFailures > 0 || this.#ledger.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
     // A backlog (no failure) continues at once; a failure backs off.
     const retryDelay =
       this.#rollupFailures === 0 ? ROLLUP_DELAY_MS : Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** (this.#rollupFailures - 1));
-    // Idle end users' rows go once their day is over; tokens once expired.
-    const endUsersPrunedAt = this.#endUsers.count() > 0 ? now + msUntilNextDay(now) + WINDOW_MS : null;
-    const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null, this.#tokens.nextExpiry(), endUsersPrunedAt].filter((t): t is number => t !== null);
+    const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null, pruneAt].filter((t): t is number => t !== null);
     if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
   }
 
@@ -305,7 +298,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     const outside = outsideKey(key!, request.token);
     if (outside) return { ok: false, kind: "scope", ...outside };
     const token: ClientTokenState = { ...request.token, keyId: key!.id, mode: key!.mode, usedTokens: 0, usedRequests: 0 };
-    this.#tokens.insert(token);
+    this.#scopes.tokens.insert(token);
     this.#scheduleAlarm(token.expiresAt);
     return { ok: true, token };
   }
@@ -316,30 +309,10 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       const key = this.#keys.get(request.keyHash);
       return { auth: decide(this.#account, key, request), key, token: null };
     }
-    const token = this.#tokens.byHash(request.keyHash);
+    const token = this.#scopes.tokens.byHash(request.keyHash);
     if (!token) return { auth: decide(this.#account, undefined, request), key: undefined, token: null };
     const key = [...this.#keys.values()].find((k) => k.id === token.keyId);
     return { auth: decideToken(this.#account, key, token, request, reservedByToken(this.#admission.inFlight, token.id)), key, token };
-  }
-
-  /** A request's narrower scopes: its end user's state (only when the account limits end users) and its client token. */
-  #scopes(endUser: string | null, token: ClientTokenState | null, now: number): Scopes {
-    const endUserLimits = toEffective(effectiveEndUserLimits(this.#account?.plan ?? "", this.#account?.endUsers?.limits ?? {}));
-    const limited = endUser !== null && hasEndUserLimits(endUserLimits);
-    return { endUser: limited ? this.#endUsers.read(endUser, now) : null, endUserLimits, token };
-  }
-
-  #saveScopes(scopes: Scopes, now: number): void {
-    if (scopes.endUser) this.#endUsers.write(scopes.endUser, now);
-    if (scopes.token) this.#tokens.writeUsage(scopes.token);
-  }
-
-  /** Counts a settled or expired reservation's usage in its end user's day and its client token's budget. */
-  #settleScopes(reservation: Reservation, used: number, now: number): void {
-    const token = reservation.clientTokenId ? this.#tokens.byId(reservation.clientTokenId) : null;
-    const scopes = this.#scopes(reservation.endUser ?? null, token, now);
-    settleScopes(scopes, reservation, used, now);
-    this.#saveScopes(scopes, now);
   }
 
   #limits(): EffectiveLimits {
@@ -356,7 +329,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   #expireReservations(now: number): void {
     for (const r of expire(this.#admission, this.#limits(), now)) {
       this.#admissions.deleteReservation(r.requestId);
-      this.#settleScopes(r, r.promptTokens + r.completionTokens, now);
+      this.#scopes.settle(this.#account, r, r.promptTokens + r.completionTokens, now);
       this.#ledger.forgetUnfinishedIdempotency(r.requestId);
       this.#ledger.appendLedger({
         request_id: r.requestId,
