@@ -2,20 +2,11 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { accountStub, checksum, dumpD1, TEST_ADMIN_TOKEN } from "../helpers/admin";
 import { errorOf } from "../helpers/api";
+import { captureLogs } from "../helpers/logs";
 import { platform } from "../helpers/platform";
 import { CLIENT_TOKEN_ROUTES } from "../../worker/accounts/client-tokens/client-token-scope";
 
 afterEach(() => vi.restoreAllMocks());
-
-/** Everything console.* printed while `run` ran (the Worker and its Durable Objects share this isolate). */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  }
-  await run();
-  return lines.join("\n");
-}
 
 describe("client tokens are secrets of their own, narrower than their key", () => {
   it("stores no token in D1, in the account object's storage, or in the logs", async () => {

@@ -25,7 +25,8 @@ describe("limits per end user", () => {
     const ledger = await p.settledLedger(8);
     expect(ledger.filter((e) => e.end_user === "student-ada")).toHaveLength(5);
     expect(ledger.filter((e) => e.end_user === "student-bo")).toHaveLength(3);
-  });
+    // 63 requests at once: room for a machine shared with other work.
+  }, 30_000);
 
   it("holds one student to one request at a time under 50 concurrent requests", async () => {
     const p = await platform({ max_concurrent_requests: 1 });
