@@ -17,6 +17,9 @@ export const BENCH_LIMITS = {
   monthly_token_quota: 1_000_000_000_000_000,
 } as const;
 
+/** Per-end-user limits of the `students` account: checked and settled on every request, never hit. */
+export const BENCH_END_USER_LIMITS = { requests_per_minute: 100_000_000, tokens_per_day: 100_000_000_000, max_concurrent_requests: 100_000 } as const;
+
 export type BenchKeys = Record<KeyName, string> & {
   /** What was made, for the results (ids and limits; never the secrets). */
   accounts: Record<string, unknown>;
@@ -37,12 +40,15 @@ async function admin<T>(url: string, token: string, method: string, path: string
 export async function createBenchKeys(gatewayUrl: string, adminToken: string, devKey: string): Promise<BenchKeys> {
   const made: Record<string, unknown> = {};
   const keys = { dev: devKey } as Record<KeyName, string>;
-  for (const name of ["unlimited", "limited"] as const) {
+  for (const name of ["unlimited", "limited", "students"] as const) {
     const account = await admin<{ id: string }>(gatewayUrl, adminToken, "POST", "/accounts", { name: `bench ${name}`, plan: "dev" });
     const updated =
-      name === "limited"
-        ? await admin<{ limits: unknown }>(gatewayUrl, adminToken, "PATCH", `/accounts/${account.id}`, { limits: BENCH_LIMITS })
-        : (account as { limits?: unknown });
+      name === "unlimited"
+        ? (account as { limits?: unknown })
+        : await admin<{ limits: unknown }>(gatewayUrl, adminToken, "PATCH", `/accounts/${account.id}`, {
+            limits: BENCH_LIMITS,
+            ...(name === "students" ? { end_user_limits: BENCH_END_USER_LIMITS } : {}),
+          });
     const key = await admin<{ id: string; key: string; mode: string }>(gatewayUrl, adminToken, "POST", `/accounts/${account.id}/keys`, {
       name: `bench ${name}`,
     });

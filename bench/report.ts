@@ -60,6 +60,9 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
     add("admission_limited_over_unlimited_cpu", "admission: limited / unlimited account, Worker CPU per request", "×", false, true);
     add("admission_unlimited_over_limited_rps", "admission: unlimited / limited account, throughput (c=32)", "×", false, true);
   }
+  if (has("admission_limited") && has("admission_end_users")) {
+    add("admission_end_user_limits_cpu_us", "admission: per-end-user limits added (end users minus limited account), Worker CPU per request", "µs", false, true);
+  }
   add("bundle_gzip_kib", "bundle, gzipped", "KiB", false, true);
   add("startup_ms", "start-up: workerd boot to listening, Worker loaded", "ms", false, true);
   add("first_request_ms", "first request after start-up", "ms", false, true);
@@ -89,6 +92,9 @@ export function deriveFigures(round: TargetFigures): void {
   if (unlimitedCpu !== undefined && limitedCpu !== undefined) {
     g.admission_limits_cpu_us = limitedCpu - unlimitedCpu;
     g.admission_limited_over_unlimited_cpu = limitedCpu / unlimitedCpu;
+  }
+  if (limitedCpu !== undefined && g.admission_end_users_cpu_per_request_us !== undefined) {
+    g.admission_end_user_limits_cpu_us = g.admission_end_users_cpu_per_request_us - limitedCpu;
   }
   if (g.admission_unlimited_p50_ms !== undefined && g.admission_limited_p50_ms !== undefined) {
     g.admission_limits_p50_us = (g.admission_limited_p50_ms - g.admission_unlimited_p50_ms) * 1000;

@@ -345,7 +345,7 @@ async function main(): Promise<void> {
     if (needsKeys) log("making the admission rows' accounts and live keys through the admin API");
     const keys = needsKeys
       ? await createBenchKeys(workers.gateway.url, BENCH_ADMIN_TOKEN, BENCH_API_KEY)
-      : { dev: BENCH_API_KEY, unlimited: BENCH_API_KEY, limited: BENCH_API_KEY, accounts: {} };
+      : { dev: BENCH_API_KEY, unlimited: BENCH_API_KEY, limited: BENCH_API_KEY, students: BENCH_API_KEY, accounts: {} };
     const ctx: Context = {
       effort,
       scenarios,

@@ -25,7 +25,7 @@ export const FULL: Effort = { rounds: 5, startupTrials: 5, scale: 1, phaseSecond
 export const QUICK: Effort = { rounds: 2, startupTrials: 2, scale: 0.25, phaseSeconds: 0.5 };
 
 /** Which API key a scenario calls the gateway with (the simulator and the floor ignore it). */
-export type KeyName = "dev" | "unlimited" | "limited";
+export type KeyName = "dev" | "unlimited" | "limited" | "students";
 
 /** Where a scenario runs: "sim" the simulator directly, then the two Workers. */
 export type ScenarioTarget = "sim" | "floor" | "gateway";
@@ -180,6 +180,20 @@ export const SCENARIOS: readonly Scenario[] = [
     request: (apiKey) => chatRequest(apiKey, shortRequest),
     check: allOf(expectCompletionTokens(NONSTREAM_MAX_TOKENS), expectLimitHeaders),
     cpuKey: "admission_limited_cpu_per_request_us",
+  },
+  // Issue 14: what limits per end user add. The `limited` account's four limits plus all three
+  // per-end-user limits (far above what is sent); every request names the same end user, so each
+  // one reads and writes that end user's row in the account's Durable Object.
+  {
+    id: "admission_end_users",
+    title: `admission: live key, account with all four limits and per-end-user limits, one end user, ${NONSTREAM_MAX_TOKENS} tokens`,
+    ...shortCounts,
+    targets: GATEWAY,
+    key: "students",
+    cached: false,
+    request: (apiKey) => chatRequest(apiKey, { ...shortRequest, safety_identifier: "bench-student" }),
+    check: allOf(expectCompletionTokens(NONSTREAM_MAX_TOKENS), expectLimitHeaders),
+    cpuKey: "admission_end_users_cpu_per_request_us",
   },
   // Issue 5: a cache hit against the floor's uncached answer to the same request.
   {

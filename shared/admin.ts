@@ -6,6 +6,7 @@
  * their types. Times on the wire are Unix seconds, as in OpenAI's API.
  */
 import { z } from "zod";
+import { EndUserLimitsSchema, EndUserLimitsUpdateSchema } from "./end-users";
 
 export const ACCOUNT_STATUSES = ["active", "suspended"] as const;
 export const KEY_MODES = ["live", "test"] as const;
@@ -72,6 +73,8 @@ export const UpdateAccountRequestSchema = z
     plan: plan.optional(),
     status: z.enum(ACCOUNT_STATUSES).optional(),
     limits: LimitsSchema.optional(),
+    end_user_limits: EndUserLimitsUpdateSchema.optional().describe("Limits each end user (`safety_identifier`, else `user`) gets separately"),
+    require_end_user: z.boolean().optional().describe("true: a generation request that names no end user is a 400"),
   })
   .meta({ id: "UpdateAccountRequest" });
 
@@ -126,6 +129,8 @@ export const AccountSchema = z
     plan: z.string(),
     status: z.enum(ACCOUNT_STATUSES),
     limits: StoredLimitsSchema,
+    end_user_limits: EndUserLimitsSchema,
+    require_end_user: z.boolean(),
     created_at: z.number().int(),
     updated_at: z.number().int(),
   })

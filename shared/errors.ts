@@ -41,6 +41,12 @@ export const ERROR_CODES = {
   tutor_reference_unavailable: { status: 422, type: "invalid_request_error" },
   rate_limit_exceeded: { status: 429, type: "requests" },
   insufficient_quota: { status: 429, type: "insufficient_quota" },
+  /** One end user (`safety_identifier` or `user`) over the account's per-end-user requests per minute or concurrency. */
+  end_user_rate_limit_exceeded: { status: 429, type: "requests" },
+  /** One end user over the account's per-end-user tokens per day. */
+  end_user_quota_exceeded: { status: 429, type: "insufficient_quota" },
+  /** A client token whose own `max_requests` or `max_total_tokens` is spent (or fully reserved by requests in progress). */
+  client_token_budget_exceeded: { status: 429, type: "insufficient_quota" },
   internal_error: { status: 500, type: "server_error" },
   misconfigured: { status: 500, type: "server_error" },
   backend_error: { status: 502, type: "server_error" },

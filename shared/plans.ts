@@ -5,6 +5,7 @@
  * means no limit. Token counts are prompt + completion tokens.
  */
 import type { LimitName, Limits } from "./admin";
+import { END_USER_LIMIT_NAMES, NO_END_USER_LIMITS, type EndUserLimitOverrides, type EndUserLimits } from "./end-users";
 
 /** Every plan an account may be on. Edit here to change what plans grant. */
 export const PLANS: Readonly<Record<string, Limits>> = {
@@ -39,4 +40,19 @@ export function effectiveLimits(plan: string, overrides: LimitOverrides): Limits
 
 function pick(overrides: LimitOverrides, base: Limits, name: LimitName): number | null {
   return Object.hasOwn(overrides, name) ? (overrides[name] ?? null) : base[name];
+}
+
+/**
+ * Per-end-user limits each plan grants by default (shared/end-users.ts). No
+ * plan limits end users today: a platform sets its own per account. A plan
+ * absent here limits no end user.
+ */
+export const END_USER_PLAN_LIMITS: Readonly<Record<string, Partial<EndUserLimits>>> = {};
+
+/** The per-end-user limits in force: the plan's defaults with the account's overrides on top. */
+export function effectiveEndUserLimits(plan: string, overrides: EndUserLimitOverrides): EndUserLimits {
+  const base = { ...NO_END_USER_LIMITS, ...END_USER_PLAN_LIMITS[plan] };
+  const out = { ...base };
+  for (const name of END_USER_LIMIT_NAMES) if (Object.hasOwn(overrides, name)) out[name] = overrides[name] ?? null;
+  return out;
 }

@@ -14,6 +14,11 @@ export const UsageRecordSchema = z
     request_id: z.string().describe("The x-request-id the client saw"),
     account_id: z.string(),
     key_id: z.string(),
+    end_user: z
+      .string()
+      .nullable()
+      .optional()
+      .describe("The request's end user (`safety_identifier`, else a `user` of at most 64 characters, or the client token's); null when none"),
     model: z.string().describe("Public model id"),
     backend: z.string(),
     mode: z.enum(["live", "test"]).describe("test-mode requests are never billed (cost 0)"),
@@ -98,6 +103,7 @@ export const AccountUsageQuerySchema = z.strictObject({
     .optional()
     .describe(`Records per page, 1 to ${MAX_USAGE_PAGE_LIMIT} (default ${DEFAULT_USAGE_PAGE_LIMIT}). Ignored with format=csv.`),
   after: z.string().min(1).max(256).optional().describe("The previous page's `next_cursor`. Opaque."),
+  end_user: z.string().min(1).max(64).optional().describe("Only the records of this end user"),
   format: z.enum(["json", "csv"]).optional().describe("`csv`: every record of the range as one CSV file (for invoicing), no paging."),
 });
 export type AccountUsageQuery = z.infer<typeof AccountUsageQuerySchema>;

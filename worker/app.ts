@@ -14,6 +14,7 @@ import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
 import { AccountKeyAuthenticator } from "./accounts/auth-service";
 import { ApiError } from "./core/errors";
 import { registerAdminRoutes } from "./http/admin/admin-routes";
+import { registerClientTokensRoutes } from "./http/client-tokens-routes";
 import { registerCompletionsRoutes } from "./http/completions-routes";
 import { registerGenerationsRoutes } from "./http/generations-routes";
 import { registerHealthRoutes } from "./http/health-routes";
@@ -44,7 +45,7 @@ export function newApp(): App {
       origin: "*",
       allowMethods: ["GET", "POST", "OPTIONS"],
       // What a browser client may read: our request id and OpenAI's rate-limit headers.
-      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
+      exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "retry-after-ms", "x-should-retry", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
       maxAge: CORS_MAX_AGE_SECONDS,
     }),
   );
@@ -78,6 +79,7 @@ export function newApp(): App {
   registerGenerationsRoutes(app, guard);
   registerModelsRoutes(app, guard);
   registerUsageRoutes(app, guard);
+  registerClientTokensRoutes(app, guard);
   registerAdminRoutes(app);
   registerOpenApi(app);
 

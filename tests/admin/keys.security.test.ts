@@ -4,19 +4,10 @@ import type { RotatedApiKey } from "../../shared/admin";
 import { accountStub, adminApi, checksum, dumpD1 } from "../helpers/admin";
 import { errorOf, simBackends } from "../helpers/api";
 import { newSim, pollUntil } from "../helpers/sim";
+import { captureLogs } from "../helpers/logs";
 import { generateApiKey } from "../../worker/accounts/keys/key-format";
 
 afterEach(() => vi.restoreAllMocks());
-
-/** Everything console.* printed while `run` ran (the Worker and its Durable Objects share this isolate). */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const lines: string[] = [];
-  for (const method of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(" ")));
-  }
-  await run();
-  return lines.join("\n");
-}
 
 /** The body of a key (what follows limo_sk_ / limo_test_): no part of a store may hold it. */
 const bodyOf = (key: string) => key.replace(/^limo_(sk|test)_/, "");

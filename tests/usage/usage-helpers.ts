@@ -19,6 +19,7 @@ export function record(accountId: string, extra: Partial<UsageRecord> = {}): Usa
     request_id: `req_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}${String(seq).padStart(4, "0")}`,
     account_id: accountId,
     key_id: "key_synthetic",
+    end_user: null,
     model: "limo",
     backend: "sim",
     mode: "live",

@@ -150,6 +150,7 @@ describe("GET /admin/v1/accounts/{id}/usage", () => {
         duration_ms: String(r.duration_ms),
         cost_micro_usd: String(r.cost_micro_usd),
         cost_usd: formatMicroUsd(r.cost_micro_usd),
+        end_user: r.end_user ?? "",
       })),
     );
     expect(rows.find((r) => r.backend !== "sim")!.backend).toBe('gpu "a", west\r\nrack 2');
@@ -297,7 +298,7 @@ describe("the OpenAPI document", () => {
     const doc = (await (await a.fetch("/openapi.json")).json()) as Doc;
     const admin = doc.paths["/admin/v1/accounts/{id}/usage"]!.get!;
     expect(admin.security).toEqual([{ AdminToken: [] }]);
-    expect(admin.parameters!.map((p) => p.name).sort()).toEqual(["after", "format", "from", "id", "limit", "to"]);
+    expect(admin.parameters!.map((p) => p.name).sort()).toEqual(["after", "end_user", "format", "from", "id", "limit", "to"]);
     const usage = doc.paths["/v1/usage"]!.get!;
     expect(usage.security).toEqual([{ ApiKey: [] }]);
     expect(usage.parameters!.map((p) => p.name).sort()).toEqual(["from", "to"]);

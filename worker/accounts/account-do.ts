@@ -16,9 +16,13 @@ import type { Env } from "../env";
 import { ERROR_CODES } from "../../shared/errors";
 import type { RefusalCount } from "../../shared/refusals";
 import { REFUSAL_RETENTION_MS, RefusalStorage } from "./refusals/refusal-storage";
-import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, RefusalEvent, SettleRequest } from "./account-rpc";
+import type { AccountRpc, AdmitRequest, AdmitResponse, LedgerEntry, MintClientTokenRequest, MintClientTokenResult, RefusalEvent, SettleRequest } from "./account-rpc";
 import { decide, earliest, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "./account-state";
 import { AccountStorage } from "./account-storage";
+import { decideToken, outsideKey, type ClientTokenState } from "./client-tokens/client-token-state";
+import { scopeNeed } from "./end-users/scope";
+import { ScopeStorage } from "./end-users/scope-storage";
+import { checkScopes, reservedByToken, resolveEndUser, scopedSnapshot, takeScopes } from "./end-users/scoped-admission";
 import { getAccountRow, toAccountState } from "./accounts-db";
 import { flushLastUsed, listKeyRowsOfAccount, toKeyState } from "./keys/keys-db";
 import { LedgerStorage } from "./ledger/ledger-storage";
@@ -63,6 +67,8 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   readonly #admissions: AdmissionStorage;
   readonly #ledger: LedgerStorage;
   readonly #refusals: RefusalStorage;
+  /** End users' rows and client tokens: read per request, never all in memory. */
+  readonly #scopes: ScopeStorage;
   #admission!: AdmissionState;
   /** When the alarm is set for, as far as this object knows (null: none). */
   #alarmAt: number | null = null;
@@ -79,6 +85,7 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     this.#admissions = new AdmissionStorage(ctx.storage.sql);
     this.#ledger = new LedgerStorage(ctx.storage.sql);
     this.#refusals = new RefusalStorage(ctx.storage.sql);
+    this.#scopes = new ScopeStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.#storage.migrate();
       this.#refusals.migrate();
@@ -91,11 +98,10 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   /** May this key be used, now, from this origin? (Routes that generate nothing.) */
   async authorize(request: AuthorizeRequest): Promise<AuthorizeResult> {
     await this.#ensureLoaded(request.accountId, request.now);
-    const key = this.#keys.get(request.keyHash);
-    const result = decide(this.#account, key, request);
-    if (result.ok && key) this.#touch(key, request.now);
-    else if (!result.ok) this.#countRefusal(key, request.now, result.code);
-    return result;
+    const { auth, key } = this.#decideCaller(request);
+    if (auth.ok && key) this.#touch(key, request.now);
+    else if (!auth.ok) this.#countRefusal(key, request.now, auth.code);
+    return auth;
   }
 
   /**
@@ -105,14 +111,15 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
    */
   async admit(request: AdmitRequest): Promise<AdmitResponse> {
     await this.#ensureLoaded(request.accountId, request.now);
-    const key = this.#keys.get(request.keyHash);
-    const auth = decide(this.#account, key, request);
+    const { auth, key, token } = this.#decideCaller(request);
     if (!auth.ok) {
       this.#countRefusal(key, request.now, auth.code);
       return { ok: false, kind: "auth", refusal: auth };
     }
     const { principal } = auth;
     if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
+    const resolved = resolveEndUser(principal.endUser, request.endUser, this.#account?.endUsers?.requireEndUser === true);
+    if (!resolved.ok) return { ok: false, kind: "end_user", reason: resolved.reason };
     if (request.idempotency) {
       const seen = this.#ledger.getIdempotency(request.idempotency.key);
       if (seen && request.now - seen.createdAt < IDEMPOTENCY_TTL_MS) {
@@ -122,6 +129,13 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       }
     }
     const limits = this.#limits();
+    // The end user's and the client token's limits pass first, and are taken only if the account's pass too.
+    const scopes = this.#scopes.load(this.#account, resolved.endUser, token, request.now);
+    const scoped = checkScopes(scopes, this.#admission.inFlight, scopeNeed(request.promptTokens, request.n, request.maxTokens, request.maxTokensFlexible), request.now);
+    if (!scoped.ok) {
+      const { code, message, retryAfterMs, shouldRetry } = scoped;
+      return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot: { ...currentSnapshot(this.#admission, limits, request.now), ...scoped.snapshot } };
+    }
     const result = admit(this.#admission, limits, {
       requestId: request.requestId,
       keyId: principal.keyId,
@@ -133,6 +147,9 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       maxTokensFlexible: request.maxTokensFlexible,
       now: request.now,
       ttlMs: RESERVATION_TTL_MS,
+      room: scoped.room,
+      endUser: resolved.endUser,
+      clientTokenId: token?.id ?? null,
     });
     // Only a granted request changes stored state; a refusal's bucket refill is recomputed from time.
     // Without per-minute limits there are no buckets to store (the month counter moves on settle).
@@ -142,13 +159,15 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       this.#countRefusal(key, request.now, code);
       return { ok: false, kind: "limit", code, message, retryAfterMs, shouldRetry, snapshot };
     }
+    takeScopes(scopes);
+    this.#scopes.save(scopes, request.now);
     this.#admissions.insertReservation(result.reservation);
     if (request.idempotency) {
       this.#ledger.startIdempotency(request.idempotency.key, request.idempotency.fingerprint, request.requestId, request.now);
     }
     this.#touch(key!, request.now);
     this.#scheduleAlarm(result.reservation.expiresAt);
-    return { ok: true, principal, maxTokens: result.maxTokens, rateLimits: result.snapshot };
+    return { ok: true, principal: { ...principal, endUser: resolved.endUser }, maxTokens: result.maxTokens, rateLimits: scopedSnapshot(result.snapshot, scopes) };
   }
 
   /**
@@ -169,11 +188,13 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       request.mode,
     );
     this.#admissions.deleteReservation(request.requestId);
+    if (reservation) this.#scopes.settle(this.#account, reservation, request.promptTokens + request.completionTokens, request.now);
     // The stored state changes only with a token bucket (the refund) or a month counter that moved (live keys).
     if (this.#admission.tokens || this.#admission.monthUsed !== monthUsedBefore) this.#admissions.writeAdmission(this.#admission);
     this.#ledger.appendLedger({
       request_id: request.requestId,
       key_id: request.keyId,
+      end_user: request.endUser ?? reservation?.endUser ?? null,
       model: request.model,
       backend: request.backend,
       mode: request.mode,
@@ -280,12 +301,42 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     this.#ledger.pruneRolled(now - LEDGER_RETENTION_MS);
     this.#ledger.pruneIdempotency(now - IDEMPOTENCY_TTL_MS);
     this.#refusals.prune(now - REFUSAL_RETENTION_MS);
+    const pruneAt = this.#scopes.prune(now);
     const retry = this.#rollupFailures > 0 || this.#ledger.hasUnrolled() || this.#storage.unflushedLastUsed().length > 0;
     // A backlog (no failure) continues at once; a failure backs off.
     const retryDelay =
       this.#rollupFailures === 0 ? ROLLUP_DELAY_MS : Math.min(ROLLUP_RETRY_MAX_MS, ROLLUP_RETRY_MIN_MS * 2 ** (this.#rollupFailures - 1));
-    const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null].filter((t): t is number => t !== null);
+    const next = [nextExpiry(this.#admission), retry ? now + retryDelay : null, pruneAt].filter((t): t is number => t !== null);
     if (next.length > 0) this.#scheduleAlarm(Math.min(...next));
+  }
+
+  /**
+   * Stores a new client token for the presenting key: never wider than the key
+   * (its models and origins within the key's), and of the key's mode.
+   */
+  async mintClientToken(request: MintClientTokenRequest): Promise<MintClientTokenResult> {
+    await this.#ensureLoaded(request.accountId, request.now);
+    const key = this.#keys.get(request.keyHash);
+    const auth = decide(this.#account, key, request);
+    if (!auth.ok) return { ok: false, kind: "auth", refusal: auth };
+    const outside = outsideKey(key!, request.token);
+    if (outside) return { ok: false, kind: "scope", ...outside };
+    const token: ClientTokenState = { ...request.token, keyId: key!.id, mode: key!.mode, usedTokens: 0, usedRequests: 0 };
+    this.#scopes.tokens.insert(token);
+    this.#scheduleAlarm(token.expiresAt);
+    return { ok: true, token };
+  }
+
+  /** The caller's decision: an API key by its hash, or a client token and the key that minted it. */
+  #decideCaller(request: AuthorizeRequest): { auth: AuthorizeResult; key: KeyState | undefined; token: ClientTokenState | null } {
+    if (!request.clientToken) {
+      const key = this.#keys.get(request.keyHash);
+      return { auth: decide(this.#account, key, request), key, token: null };
+    }
+    const token = this.#scopes.tokens.byHash(request.keyHash);
+    if (!token) return { auth: decide(this.#account, undefined, request), key: undefined, token: null };
+    const key = [...this.#keys.values()].find((k) => k.id === token.keyId);
+    return { auth: decideToken(this.#account, key, token, request, reservedByToken(this.#admission.inFlight, token.id)), key, token };
   }
 
   #limits(): EffectiveLimits {
@@ -302,10 +353,12 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
   #expireReservations(now: number): void {
     for (const r of expire(this.#admission, this.#limits(), now)) {
       this.#admissions.deleteReservation(r.requestId);
+      this.#scopes.settle(this.#account, r, r.promptTokens + r.completionTokens, now);
       this.#ledger.forgetUnfinishedIdempotency(r.requestId);
       this.#ledger.appendLedger({
         request_id: r.requestId,
         key_id: r.keyId,
+        end_user: r.endUser ?? null,
         model: r.model,
         backend: "unknown",
         mode: r.mode,

@@ -9,6 +9,8 @@ import type { RefusalCount } from "../../shared/refusals";
 import type { UsageRecord, UsageStatus } from "../../shared/usage";
 import { log } from "../core/log";
 import type { AccountState, AuthorizeRequest, AuthorizeResult, KeyState } from "./account-state";
+import type { ClientTokenState } from "./client-tokens/client-token-state";
+import type { ScopeCode } from "./end-users/scoped-admission";
 import type { RateLimitSnapshot } from "./limits/admission";
 import type { Principal } from "./principal";
 
@@ -38,6 +40,8 @@ export interface AccountRpc extends Rpc.DurableObjectBranded {
   recordRefusals(accountId: string, keyHash: string, refusals: RefusalEvent[]): Promise<void>;
   /** Refused requests by status and code, over the minutes in from ≤ t < to (Unix ms). */
   refusals(from: number, to: number): Promise<RefusalCount[]>;
+  /** Stores a new client token (its hash) for the presenting key, if that key may mint it. */
+  mintClientToken(request: MintClientTokenRequest): Promise<MintClientTokenResult>;
 }
 
 /** Refusals of one status and code in one minute, as an isolate batches them. */
@@ -47,6 +51,17 @@ export interface RefusalEvent {
   code: string;
   count: number;
 }
+
+/** A client token to store: the presenting API key is authorized again, and the token takes its id and mode. */
+export interface MintClientTokenRequest extends AuthorizeRequest {
+  token: Omit<ClientTokenState, "keyId" | "mode" | "usedTokens" | "usedRequests">;
+}
+
+export type MintClientTokenResult =
+  | { ok: true; token: ClientTokenState }
+  | { ok: false; kind: "auth"; refusal: Extract<AuthorizeResult, { ok: false }> }
+  /** The token asks for a model or an origin its key does not allow. */
+  | { ok: false; kind: "scope"; param: "models" | "origins"; value: string };
 
 /** Where the account object is: its id comes from the account id, so no lookup is needed. */
 export interface AccountsBinding {
@@ -75,6 +90,8 @@ export interface AdmitRequest extends AuthorizeRequest {
   maxTokensFlexible: boolean;
   /** An `Idempotency-Key` and the fingerprint of the request it was sent with. */
   idempotency?: { key: string; fingerprint: string };
+  /** The end user the body names (end-users/end-user.ts), or null. */
+  endUser?: string | null;
 }
 
 export type AdmitResponse =
@@ -85,10 +102,12 @@ export type AdmitResponse =
   | { ok: false; kind: "replay"; response: string }
   /** The key is in use by a request still running, or was sent with a different request. */
   | { ok: false; kind: "idempotency"; reason: "in_progress" | "mismatch" }
+  /** The body names another end user than the client token's, or none on an account that requires one. */
+  | { ok: false; kind: "end_user"; reason: "mismatch" | "missing" }
   | {
       ok: false;
       kind: "limit";
-      code: "rate_limit_exceeded" | "insufficient_quota";
+      code: "rate_limit_exceeded" | "insufficient_quota" | ScopeCode;
       message: string;
       retryAfterMs: number;
       shouldRetry: boolean;
@@ -98,6 +117,8 @@ export type AdmitResponse =
 export interface SettleRequest {
   requestId: string;
   keyId: string;
+  /** The request's end user (null: none); the ledger entry carries it. */
+  endUser?: string | null;
   model: string;
   backend: string;
   mode: "live" | "test";

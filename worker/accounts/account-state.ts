@@ -5,6 +5,7 @@
  * free of storage so it can be tested directly.
  */
 import type { AccountStatus, KeyMode } from "../../shared/admin";
+import type { EndUserSettings } from "../../shared/end-users";
 import type { LimitOverrides } from "../../shared/plans";
 import type { Principal } from "./principal";
 
@@ -15,6 +16,8 @@ export interface AccountState {
   plan: string;
   /** Overrides of the plan's limits (shared/plans.ts). */
   limits: LimitOverrides;
+  /** Per-end-user limits and require_end_user (shared/end-users.ts); absent: none. */
+  endUsers?: EndUserSettings;
 }
 
 /** One key as the Durable Object holds it. Times are Unix milliseconds. */
@@ -46,16 +49,18 @@ export interface AuthorizeRequest {
   origin: string | null;
   /** Unix milliseconds; passed in so tests and the caller agree on time. */
   now: number;
+  /** The bearer is a client token (`limo_ct_…`): `keyHash` is the token's hash. */
+  clientToken?: boolean;
 }
 
 /** Why a key was refused; the Worker logs it, the client sees `code` and `message`. */
-export type RefusalReason = "unknown_key" | "revoked" | "rotated" | "expired" | "suspended" | "origin";
+export type RefusalReason = "unknown_key" | "revoked" | "rotated" | "expired" | "suspended" | "origin" | "budget";
 
 export type AuthorizeResult =
   | { ok: true; principal: Principal }
   | {
       ok: false;
-      code: "invalid_api_key" | "account_suspended" | "origin_not_allowed";
+      code: "invalid_api_key" | "account_suspended" | "origin_not_allowed" | "client_token_budget_exceeded";
       reason: RefusalReason;
       message: string;
       keyId?: string;

@@ -4,6 +4,7 @@
  * object migrates itself once, guided by a schema-version row, inside
  * `blockConcurrencyWhile`. Like D1, it stores key hashes, never secrets.
  */
+import { parseEndUserSettings, serializeEndUserSettings } from "../../shared/end-users";
 import { parseLimits } from "./accounts-db";
 import type { AccountState, KeyState } from "./account-state";
 
@@ -54,6 +55,29 @@ const MIGRATIONS: readonly string[] = [
      response TEXT,
      created_at INTEGER NOT NULL
    );`,
+  // v4: tutoring platforms (issue 14): end users on reservations and the ledger,
+  // per-end-user state (a row per end user seen recently), client tokens (hashes only).
+  `ALTER TABLE account ADD COLUMN end_user_settings TEXT NOT NULL DEFAULT '{}';
+   ALTER TABLE reservations ADD COLUMN end_user TEXT;
+   ALTER TABLE reservations ADD COLUMN client_token_id TEXT;
+   ALTER TABLE ledger ADD COLUMN end_user TEXT;
+   CREATE TABLE end_users (
+     end_user TEXT PRIMARY KEY,
+     requests_level REAL, requests_at INTEGER,
+     day TEXT NOT NULL, day_used INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX end_users_by_day ON end_users (day, updated_at);
+   CREATE TABLE client_tokens (
+     hash TEXT PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     key_id TEXT NOT NULL, mode TEXT NOT NULL, end_user TEXT NOT NULL,
+     models TEXT, origins TEXT,
+     max_total_tokens INTEGER, max_requests INTEGER,
+     used_tokens INTEGER NOT NULL, used_requests INTEGER NOT NULL,
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX client_tokens_by_expiry ON client_tokens (expires_at);`,
 ];
 
 type KeyRow = {
@@ -96,21 +120,31 @@ export class AccountStorage {
 
   readAccount(): AccountState | null {
     const row = this.#sql
-      .exec<{ id: string; status: string; plan: string; limits: string }>("SELECT id, status, plan, limits FROM account")
+      .exec<{ id: string; status: string; plan: string; limits: string; end_user_settings: string }>(
+        "SELECT id, status, plan, limits, end_user_settings FROM account",
+      )
       .toArray()[0];
     if (!row) return null;
-    return { id: row.id, status: row.status === "active" ? "active" : "suspended", plan: row.plan, limits: parseLimits(row.limits) };
+    return {
+      id: row.id,
+      status: row.status === "active" ? "active" : "suspended",
+      plan: row.plan,
+      limits: parseLimits(row.limits),
+      endUsers: parseEndUserSettings(row.end_user_settings),
+    };
   }
 
   writeAccount(account: AccountState): void {
     this.#sql.exec("DELETE FROM account WHERE id != ?", account.id);
     this.#sql.exec(
-      `INSERT INTO account (id, status, plan, limits) VALUES (?, ?, ?, ?)
-       ON CONFLICT(id) DO UPDATE SET status = excluded.status, plan = excluded.plan, limits = excluded.limits`,
+      `INSERT INTO account (id, status, plan, limits, end_user_settings) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET status = excluded.status, plan = excluded.plan, limits = excluded.limits,
+         end_user_settings = excluded.end_user_settings`,
       account.id,
       account.status,
       account.plan,
       JSON.stringify(account.limits),
+      serializeEndUserSettings(account.endUsers ?? { limits: {}, requireEndUser: false }),
     );
   }
 

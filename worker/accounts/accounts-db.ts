@@ -5,7 +5,8 @@
  * read it; the hot path never does.
  */
 import { LIMIT_NAMES, type Account, type AccountStatus } from "../../shared/admin";
-import { effectiveLimits, type LimitOverrides } from "../../shared/plans";
+import { parseEndUserSettings } from "../../shared/end-users";
+import { effectiveEndUserLimits, effectiveLimits, type LimitOverrides } from "../../shared/plans";
 import type { AccountState } from "./account-state";
 import { ApiError } from "../core/errors";
 
@@ -16,6 +17,8 @@ export interface AccountRow {
   status: AccountStatus;
   /** JSON object of limit overrides (see shared/plans.ts). */
   limits: string;
+  /** JSON of the per-end-user limits and require_end_user (shared/end-users.ts; migrations/0005). */
+  end_user_settings: string;
   created_at: number;
   updated_at: number;
 }
@@ -52,13 +55,15 @@ export function toAccount(row: AccountRow): Account {
     plan: row.plan,
     status: row.status,
     limits: effectiveLimits(row.plan, parseLimits(row.limits)),
+    end_user_limits: effectiveEndUserLimits(row.plan, parseEndUserSettings(row.end_user_settings).limits),
+    require_end_user: parseEndUserSettings(row.end_user_settings).requireEndUser,
     created_at: toSeconds(row.created_at),
     updated_at: toSeconds(row.updated_at),
   };
 }
 
 export function toAccountState(row: AccountRow): AccountState {
-  return { id: row.id, status: row.status, plan: row.plan, limits: parseLimits(row.limits) };
+  return { id: row.id, status: row.status, plan: row.plan, limits: parseLimits(row.limits), endUsers: parseEndUserSettings(row.end_user_settings) };
 }
 
 export function toSeconds(ms: number): number {
@@ -67,8 +72,8 @@ export function toSeconds(ms: number): number {
 
 export async function insertAccount(db: D1Database, row: AccountRow): Promise<void> {
   await db
-    .prepare("INSERT INTO accounts (id, name, plan, status, limits, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    .bind(row.id, row.name, row.plan, row.status, row.limits, row.created_at, row.updated_at)
+    .prepare("INSERT INTO accounts (id, name, plan, status, limits, end_user_settings, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+    .bind(row.id, row.name, row.plan, row.status, row.limits, row.end_user_settings, row.created_at, row.updated_at)
     .run();
 }
 
@@ -85,8 +90,8 @@ export async function requireAccountRow(db: D1Database, id: string): Promise<Acc
 
 export async function updateAccountRow(db: D1Database, row: AccountRow): Promise<void> {
   await db
-    .prepare("UPDATE accounts SET name = ?, plan = ?, status = ?, limits = ?, updated_at = ? WHERE id = ?")
-    .bind(row.name, row.plan, row.status, row.limits, row.updated_at, row.id)
+    .prepare("UPDATE accounts SET name = ?, plan = ?, status = ?, limits = ?, end_user_settings = ?, updated_at = ? WHERE id = ?")
+    .bind(row.name, row.plan, row.status, row.limits, row.end_user_settings, row.updated_at, row.id)
     .run();
 }
 

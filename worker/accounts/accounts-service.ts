@@ -16,7 +16,8 @@ import {
   type AccountListQuery,
   type UpdateAccountRequest,
 } from "../../shared/admin";
-import { effectiveLimits, isKnownPlan, PLANS, type LimitOverrides } from "../../shared/plans";
+import { END_USER_LIMIT_NAMES, parseEndUserSettings, serializeEndUserSettings } from "../../shared/end-users";
+import { effectiveEndUserLimits, effectiveLimits, isKnownPlan, PLANS, type LimitOverrides } from "../../shared/plans";
 import type { Env } from "../env";
 import { ApiError } from "../core/errors";
 import { accountObject } from "./account-rpc";
@@ -50,6 +51,7 @@ export async function createAccount(env: AdminEnv, input: CreateAccountRequest, 
     plan: input.plan ?? DEFAULT_PLAN,
     status: "active",
     limits: "{}",
+    end_user_settings: "{}",
     created_at: now,
     updated_at: now,
   };
@@ -76,8 +78,15 @@ export async function updateAccount(env: AdminEnv, id: string, patch: UpdateAcco
     const value = patch.limits?.[name];
     if (value !== undefined) overrides[name] = value;
   }
+  const endUsersBefore = parseEndUserSettings(current.end_user_settings);
+  const endUsers = { limits: { ...endUsersBefore.limits }, requireEndUser: patch.require_end_user ?? endUsersBefore.requireEndUser };
+  for (const name of END_USER_LIMIT_NAMES) {
+    const value = patch.end_user_limits?.[name];
+    if (value !== undefined) endUsers.limits[name] = value;
+  }
   const next: AccountRow = {
     ...current,
+    end_user_settings: serializeEndUserSettings(endUsers),
     name: patch.name ?? current.name,
     plan: patch.plan ?? current.plan,
     status: patch.status ?? current.status,
@@ -87,7 +96,10 @@ export async function updateAccount(env: AdminEnv, id: string, patch: UpdateAcco
   const account = accountObject(env, id);
   const before = effectiveLimits(current.plan, parseLimits(current.limits));
   const after = effectiveLimits(next.plan, overrides);
-  if (isRestrictive(current.status, next.status, before, after)) {
+  const endUsersTighter =
+    (endUsers.requireEndUser && !endUsersBefore.requireEndUser) ||
+    isTighter(effectiveEndUserLimits(current.plan, endUsersBefore.limits), effectiveEndUserLimits(next.plan, endUsers.limits), END_USER_LIMIT_NAMES);
+  if (isRestrictive(current.status, next.status, before, after) || endUsersTighter) {
     await account.putAccount(toAccountState(next));
     await updateAccountRow(env.DB, next);
   } else {
@@ -100,7 +112,12 @@ export async function updateAccount(env: AdminEnv, id: string, patch: UpdateAcco
 /** A suspension, or any limit added or lowered: such a change must reach the hot path first. */
 export function isRestrictive(statusBefore: string, statusAfter: string, before: Limits, after: Limits): boolean {
   if (statusAfter === "suspended" && statusBefore !== "suspended") return true;
-  return LIMIT_NAMES.some((name) => {
+  return isTighter(before, after, LIMIT_NAMES);
+}
+
+/** Whether any limit of `names` was added or lowered. */
+function isTighter<N extends string>(before: Record<N, number | null>, after: Record<N, number | null>, names: readonly N[]): boolean {
+  return names.some((name) => {
     const was = before[name];
     const now = after[name];
     return now !== null && (was === null || now < was);

@@ -11,6 +11,7 @@ import type { Env } from "../env";
 import { accountObject, type AccountRpc } from "./account-rpc";
 import type { AuthorizeResult } from "./account-state";
 import { DEV_ACCOUNT_ID, seedDevAccount } from "./dev-account-service";
+import { clientTokenPrefix, parseClientToken } from "./client-tokens/client-token-format";
 import { hashApiKey, keyPrefix, parseApiKey } from "./keys/key-format";
 import type { Authenticator, Credential, Principal } from "./principal";
 
@@ -41,6 +42,17 @@ export class AccountKeyAuthenticator implements Authenticator {
   }
 
   async identify(secret: string, request: Request): Promise<Credential> {
+    const token = parseClientToken(secret);
+    if (token) {
+      return {
+        accountId: token.accountId,
+        keyHash: await hashApiKey(secret),
+        prefix: clientTokenPrefix(secret),
+        isDevKey: false,
+        origin: request.headers.get("origin"),
+        clientToken: true,
+      };
+    }
     const parsed = parseApiKey(secret);
     const isDevKey = !parsed && (await matchesDevKey(this.#env, secret));
     if (!parsed && !isDevKey) throw invalidApiKey();
@@ -54,7 +66,13 @@ export class AccountKeyAuthenticator implements Authenticator {
   }
 
   async authorize(credential: Credential): Promise<Principal> {
-    const ask = { accountId: credential.accountId, keyHash: credential.keyHash, origin: credential.origin, now: this.#now() };
+    const ask = {
+      accountId: credential.accountId,
+      keyHash: credential.keyHash,
+      origin: credential.origin,
+      now: this.#now(),
+      clientToken: credential.clientToken === true,
+    };
     const result = await withDevSeed<AuthorizeResult>(this.#env, credential, async (account) => (await account.authorize(ask)) as AuthorizeResult);
     if (!result.ok) throw refusal(result, credential.accountId);
     return result.principal;
@@ -101,11 +119,13 @@ async function matchesDevKey(env: Pick<Env, "ENVIRONMENT" | "DEV_API_KEY">, secr
 }
 
 export function refusal(result: Extract<AuthorizeResult, { ok: false }>, accountId: string): ApiError {
-  if (result.reason !== "unknown_key") {
+  // A spent client token is the platform's business, not a sign of a leaked or stale key.
+  if (result.reason !== "unknown_key" && result.reason !== "budget") {
     // Operators want to see revoked or expired keys still in use; ids only, never the secret.
     log("info", "api key refused", { accountId, keyId: result.keyId, reason: result.reason });
   }
   if (result.code === "invalid_api_key") return invalidApiKey(result.message);
+  if (result.code === "client_token_budget_exceeded") return new ApiError(result.code, result.message, { headers: { "x-should-retry": "false" } });
   return new ApiError(result.code, result.message);
 }
 

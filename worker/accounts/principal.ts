@@ -16,6 +16,10 @@ export interface Principal {
   mode: "live" | "test";
   /** Public model ids this key may use; null for every model. See assertModelAllowed. */
   models: readonly string[] | null;
+  /** The end user every request is for, when the caller is a client token (bound to one). */
+  endUser?: string | null;
+  /** The client token making the request, if any. */
+  clientTokenId?: string;
 }
 
 /** A presented key that passed the offline checks (format, checksum): who it claims to be. */
@@ -27,6 +31,8 @@ export interface Credential {
   isDevKey: boolean;
   /** The request's `Origin`, or null when it has none (not a browser). */
   origin: string | null;
+  /** A client token (`limo_ct_…`), not an API key: only the routes of client-token-scope.ts accept it. */
+  clientToken?: boolean;
 }
 
 export interface Authenticator {

@@ -7,6 +7,7 @@
  * generation object or on the direct path (durable-plan decides).
  */
 import type { CacheInputs } from "./cache-key";
+import { endUserOf, endUserParam, type EndUserFields } from "../accounts/end-users/end-user";
 import { admitGeneration } from "../accounts/limits/admission-service";
 import type { Credential } from "../accounts/principal";
 import type { Env } from "../env";
@@ -18,7 +19,7 @@ import { withMaxTokens, type PreparedRequest } from "./prepare";
 import { replayResponse } from "./replay";
 
 /** The fields of a validated generation request the service reads beyond the prepared one. */
-export type CompletionRequest = CacheInputs & { background?: boolean | null };
+export type CompletionRequest = CacheInputs & EndUserFields & { background?: boolean | null };
 
 export interface CompletionAsk {
   requestId: string;
@@ -49,6 +50,8 @@ export async function createCompletion(env: Env, ask: CompletionAsk): Promise<Re
     maxTokens: prepared.maxTokens,
     maxTokensFlexible: prepared.maxTokensFlexible,
     now: ask.admittedAt,
+    endUser: endUserOf(ask.request),
+    endUserParam: endUserParam(ask.request),
   });
   if (admission.kind === "replay") {
     return replayResponse(admission.body, prepared, { "idempotent-replayed": "true", "x-cache": "HIT" });

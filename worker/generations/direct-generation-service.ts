@@ -121,6 +121,7 @@ function settleOnce(ctx: DirectContext, prepared: PreparedRequest, startedAt: nu
     const request = {
       requestId: ctx.requestId,
       keyId: ctx.principal.keyId,
+      endUser: ctx.principal.endUser ?? null,
       mode: ctx.principal.mode,
       model: prepared.model.id,
       promptTokensEstimate: prepared.promptTokensEstimate,

@@ -66,6 +66,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
       requestId: run.requestId,
       accountId: principal.accountId,
       keyId: principal.keyId,
+      endUser: principal.endUser ?? null,
       mode: principal.mode,
       model: prepared.model.id,
       promptTokensEstimate: prepared.promptTokensEstimate,

@@ -51,6 +51,8 @@ export interface RequestTicket {
   requestId: string;
   accountId: string;
   keyId: string;
+  /** The request's end user, for its ledger record; null when none. */
+  endUser?: string | null;
   mode: "live" | "test";
   /** Public model id. */
   model: string;

@@ -33,6 +33,8 @@ export const CACHE_BACKEND = "cache";
 export interface SettledRequest {
   requestId: string;
   keyId: string;
+  /** The request's end user (the ledger's `end_user`), null when none. */
+  endUser?: string | null;
   mode: "live" | "test";
   /** Public model id. */
   model: string;
@@ -94,6 +96,7 @@ export function settlement(request: SettledRequest, end: GenerationEnd, now: num
   return {
     requestId: request.requestId,
     keyId: request.keyId,
+    endUser: request.endUser ?? null,
     model: request.model,
     backend: end.cached ? CACHE_BACKEND : end.backend,
     mode: request.mode,

@@ -32,15 +32,15 @@ export async function writeUsageRecords(db: D1Database, records: readonly UsageR
   if (records.length === 0) return;
   const rows = records.map((r) => [
     r.request_id, r.account_id, r.key_id, r.model, r.backend, r.mode, r.prompt_tokens, r.completion_tokens,
-    r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, dayOf(r.created_at),
+    r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, dayOf(r.created_at), r.end_user ?? null,
   ]);
   // `WHERE true` tells SQLite's parser the ON CONFLICT clause belongs to the INSERT, not the SELECT's join.
   await db
     .prepare(
       `INSERT INTO usage_records (request_id, account_id, key_id, model, backend, mode, prompt_tokens, completion_tokens,
-         cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day)
+         cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day, end_user)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
-         value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14
+         value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15
        FROM json_each(?) WHERE true ON CONFLICT(request_id) DO NOTHING`,
     )
     .bind(JSON.stringify(rows))
@@ -52,6 +52,8 @@ export interface UsageRange {
   from?: number;
   /** Unix milliseconds, exclusive. */
   to?: number;
+  /** Only this end user's records (migrations/0005). */
+  endUser?: string;
 }
 
 /** Where a page starts: after the record with this `created_at` and `request_id` (the order's last one). */
@@ -62,9 +64,13 @@ export interface UsageCursor {
 
 type RecordRow = Omit<UsageRecord, "cached"> & { cached: number };
 
-function rangeClause(range: UsageRange): { sql: string; args: number[] } {
+function rangeClause(range: UsageRange): { sql: string; args: (number | string)[] } {
   const parts: string[] = [];
-  const args: number[] = [];
+  const args: (number | string)[] = [];
+  if (range.endUser !== undefined) {
+    parts.push("end_user = ?");
+    args.push(range.endUser);
+  }
   if (range.from !== undefined) {
     parts.push("created_at >= ?");
     args.push(range.from);
@@ -89,7 +95,7 @@ export async function pageUsageRecords(
   // One extra row tells whether another page exists.
   const { results } = await db
     .prepare(
-      `SELECT request_id, account_id, key_id, model, backend, mode, prompt_tokens, completion_tokens, cached, status,
+      `SELECT request_id, account_id, key_id, end_user, model, backend, mode, prompt_tokens, completion_tokens, cached, status,
          ttft_ms, duration_ms, cost_micro_usd, created_at
        FROM usage_records WHERE account_id = ?${where.sql}${cursor}
        ORDER BY created_at DESC, request_id DESC LIMIT ?`,
@@ -119,7 +125,8 @@ export async function usageTotals(db: D1Database, accountId: string, range: Usag
   const wholeFrom = range.from === undefined ? undefined : Math.ceil(range.from / DAY_MS) * DAY_MS;
   const wholeTo = range.to === undefined ? undefined : Math.floor(range.to / DAY_MS) * DAY_MS;
   let statements: D1PreparedStatement[];
-  if (wholeFrom !== undefined && wholeTo !== undefined && wholeFrom >= wholeTo) {
+  // usage_daily has no end users: one end user's totals are summed from its records (indexed by end user).
+  if (range.endUser !== undefined || (wholeFrom !== undefined && wholeTo !== undefined && wholeFrom >= wholeTo)) {
     statements = [records(range)];
   } else {
     const days: string[] = [];

@@ -84,8 +84,9 @@ function offsetMinutes(offset: string | undefined): number {
 }
 
 /** The admin query's range: `from` inclusive, `to` exclusive, `to` later than `from`. */
-export function parseRange(query: { from?: string; to?: string }): UsageRange {
+export function parseRange(query: { from?: string; to?: string; end_user?: string }): UsageRange {
   const range: UsageRange = {};
+  if (query.end_user !== undefined) range.endUser = query.end_user;
   if (query.from !== undefined) range.from = parseInstant(query.from, "from");
   if (query.to !== undefined) range.to = parseInstant(query.to, "to");
   if (range.from !== undefined && range.to !== undefined && range.to <= range.from) {
@@ -141,7 +142,7 @@ export function summaryDays(query: UsageSummaryQuery, now: number): { from: stri
 
 export const CSV_COLUMNS = [
   "request_id", "created_at", "account_id", "key_id", "model", "backend", "mode", "status", "cached",
-  "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "cost_micro_usd", "cost_usd",
+  "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "cost_micro_usd", "cost_usd", "end_user",
 ] as const;
 
 /**
@@ -161,7 +162,7 @@ export function csvField(value: string | number | boolean | null): string {
 export function csvRow(r: UsageRecord): string {
   const cells = [
     r.request_id, new Date(r.created_at).toISOString(), r.account_id, r.key_id, r.model, r.backend, r.mode, r.status, r.cached,
-    r.prompt_tokens, r.completion_tokens, r.ttft_ms, r.duration_ms, r.cost_micro_usd, formatMicroUsd(r.cost_micro_usd),
+    r.prompt_tokens, r.completion_tokens, r.ttft_ms, r.duration_ms, r.cost_micro_usd, formatMicroUsd(r.cost_micro_usd), r.end_user ?? null,
   ];
   return `${cells.map(csvField).join(",")}\r\n`;
 }
@@ -232,7 +233,7 @@ export async function accountUsageCsv(
   const { now = Date.now(), maxRows = MAX_USAGE_CSV_ROWS } = options;
   if (query.after !== undefined) throw new ApiError("invalid_value", "Invalid value for 'after': a CSV export is never paged.", { param: "after" });
   const parsed = parseRange(query);
-  const range = { from: parsed.from, to: parsed.to ?? now };
+  const range = { from: parsed.from, to: parsed.to ?? now, endUser: parsed.endUser };
   if (range.from !== undefined && range.to <= range.from) {
     throw new ApiError("invalid_value", "Invalid value for 'from': it is not before now.", { param: "from" });
   }

@@ -29,10 +29,20 @@ export interface Replay {
   body: ChatCompletion | Completion;
 }
 
-export type AdmissionAsk = Omit<AdmitRequest, "accountId" | "keyHash" | "origin">;
+export type AdmissionAsk = Omit<AdmitRequest, "accountId" | "keyHash" | "origin" | "clientToken"> & {
+  /** The body field that named the end user, for a refusal's `param`. */
+  endUserParam?: "safety_identifier" | "user";
+};
 
 export async function admitGeneration(env: AuthEnv, credential: Credential, ask: AdmissionAsk): Promise<Admission | Replay> {
-  const request: AdmitRequest = { ...ask, accountId: credential.accountId, keyHash: credential.keyHash, origin: credential.origin };
+  const { endUserParam = "safety_identifier", ...rest } = ask;
+  const request: AdmitRequest = {
+    ...rest,
+    accountId: credential.accountId,
+    keyHash: credential.keyHash,
+    origin: credential.origin,
+    clientToken: credential.clientToken === true,
+  };
   const result = await withDevSeed<AdmitResponse>(env, credential, async (account) => (await account.admit(request)) as AdmitResponse);
   if (result.ok) {
     return { kind: "admitted", principal: result.principal, maxTokens: result.maxTokens, headers: rateLimitHeaders(result.rateLimits) };
@@ -50,6 +60,14 @@ export async function admitGeneration(env: AuthEnv, credential: Credential, ask:
           });
     case "auth":
       throw refusal(result.refusal, credential.accountId);
+    case "end_user":
+      throw result.reason === "mismatch"
+        ? new ApiError("invalid_value", `This client token is for one end user; '${endUserParam}' must be absent or name that end user.`, { param: endUserParam })
+        : new ApiError(
+            "missing_required_parameter",
+            "This account requires an end user on every request: set 'safety_identifier' (at most 64 characters; a hash of your user id).",
+            { param: "safety_identifier" },
+          );
     case "model":
       // As if the model did not exist: a restricted key learns nothing about the others.
       throw new ApiError("model_not_found", `The model '${ask.model}' does not exist or you do not have access to it.`, { param: "model" });

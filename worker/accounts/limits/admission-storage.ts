@@ -1,7 +1,7 @@
 /**
  * @module admission-storage
  * The account object's admission state in its SQLite (schema in
- * account-storage.ts, version 2): the token buckets and the month counter,
+ * account-storage.ts, versions 2 and 4): the token buckets and the month counter,
  * small and rewritten whole, and one row per reservation in flight.
  */
 import { newAdmissionState, type AdmissionState, type Reservation } from "./admission";
@@ -24,6 +24,8 @@ type ReservationRow = {
   completion_tokens: number;
   admitted_at: number;
   expires_at: number;
+  end_user: string | null;
+  client_token_id: string | null;
 };
 
 export class AdmissionStorage {
@@ -52,6 +54,8 @@ export class AdmissionStorage {
         completionTokens: r.completion_tokens,
         admittedAt: r.admitted_at,
         expiresAt: r.expires_at,
+        endUser: r.end_user,
+        clientTokenId: r.client_token_id,
       });
     }
     return state;
@@ -74,7 +78,8 @@ export class AdmissionStorage {
 
   insertReservation(r: Reservation): void {
     this.#sql.exec(
-      "INSERT INTO reservations (request_id, key_id, model, mode, prompt_tokens, completion_tokens, admitted_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO reservations (request_id, key_id, model, mode, prompt_tokens, completion_tokens, admitted_at, expires_at, end_user, client_token_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       r.requestId,
       r.keyId,
       r.model,
@@ -83,6 +88,8 @@ export class AdmissionStorage {
       r.completionTokens,
       r.admittedAt,
       r.expiresAt,
+      r.endUser ?? null,
+      r.clientTokenId ?? null,
     );
   }
 

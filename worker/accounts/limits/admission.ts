@@ -30,6 +30,10 @@ export interface Reservation {
   admittedAt: number;
   /** After this the reservation is settled by the alarm as if fully used. */
   expiresAt: number;
+  /** The request's end user, whose limits it also holds (end-users/end-user-limits.ts). */
+  endUser?: string | null;
+  /** The client token it was made with, whose budget it also holds. */
+  clientTokenId?: string | null;
 }
 
 export interface AdmissionState {
@@ -56,6 +60,10 @@ export interface AdmitAsk {
   now: number;
   /** How long the reservation may stay unsettled, in ms. */
   ttlMs: number;
+  /** Tokens the request's narrower scopes (its end user's day, its client token's budget) leave it; absent: no cap. */
+  room?: number;
+  endUser?: string | null;
+  clientTokenId?: string | null;
 }
 
 /** What the `x-ratelimit-*` headers report. */
@@ -156,7 +164,7 @@ export function admit(state: AdmissionState, limits: EffectiveLimits, ask: Admit
 
   const minimum = ask.promptTokens + ask.n;
   const wanted = ask.promptTokens + ask.n * ask.maxTokens;
-  let room = Infinity;
+  let room = ask.room ?? Infinity;
   if (state.tokens && limits.tokensPerMinute !== null) {
     const cap = limits.tokensPerMinute;
     if (minimum > cap || (!ask.maxTokensFlexible && wanted > cap)) {
@@ -167,9 +175,9 @@ export function admit(state: AdmissionState, limits: EffectiveLimits, ask: Admit
         false,
       );
     }
-    room = state.tokens.level;
+    room = Math.min(room, state.tokens.level);
     const need = ask.maxTokensFlexible ? minimum : wanted;
-    if (room < need) {
+    if (state.tokens.level < need) {
       return refuse("rate_limit_exceeded", `Rate limit reached: ${cap} tokens per minute.`, msUntil(state.tokens, cap, need));
     }
   }
@@ -200,6 +208,8 @@ export function admit(state: AdmissionState, limits: EffectiveLimits, ask: Admit
     completionTokens: maxTokens * ask.n,
     admittedAt: ask.now,
     expiresAt: ask.now + ask.ttlMs,
+    endUser: ask.endUser ?? null,
+    clientTokenId: ask.clientTokenId ?? null,
   };
   if (state.requests) state.requests.level -= 1;
   if (state.tokens) state.tokens.level -= reservation.promptTokens + reservation.completionTokens;

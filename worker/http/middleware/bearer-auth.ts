@@ -7,6 +7,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { HonoEnv } from "../hono-env";
 import { invalidApiKey } from "../../accounts/auth-service";
+import { acceptsClientToken } from "../../accounts/client-tokens/client-token-scope";
+import { ApiError } from "../../core/errors";
 import type { Authenticator } from "../../accounts/principal";
 
 /** Longest bearer token we look at; longer ones cannot be ours. */
@@ -29,6 +31,10 @@ export function bearerAuth(options: {
     if (secret.length > MAX_TOKEN_LENGTH) throw invalidApiKey();
     const authenticator = options.authenticator(c);
     const credential = await authenticator.identify(secret, c.req.raw);
+    if (credential.clientToken && !acceptsClientToken(c.req.method, c.req.routePath)) {
+      // A token handed to a browser may generate, never mint tokens, read usage or manage anything.
+      throw new ApiError("permission_denied", `A client token cannot be used on ${c.req.method} ${c.req.path}; use an API key from your server.`);
+    }
     c.set("credential", credential);
     if (options.authorize !== false) c.set("principal", await authenticator.authorize(credential));
     await next();

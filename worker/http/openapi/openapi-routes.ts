@@ -30,7 +30,8 @@ export function registerOpenApi(app: App): void {
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKey", {
     type: "http",
     scheme: "bearer",
-    description: "An API key: `limo_sk_…` (live) or `limo_test_…` (test mode: simulator only, never billed).",
+    description:
+      "An API key: `limo_sk_…` (live) or `limo_test_…` (test mode: simulator only, never billed). Generation routes and `/v1/models` also accept a client token (`limo_ct_…`, `limo_ct_test_…`) from `POST /v1/client_tokens`.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "AdminToken", {
     type: "http",

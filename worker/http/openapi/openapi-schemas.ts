@@ -28,8 +28,10 @@ export function errorDoc(description: string) {
 
 /** The errors of a key-authenticated route, documented once. */
 export const authErrors = {
-  401: errorDoc("Missing, malformed, unknown, revoked or expired API key."),
-  403: errorDoc("The account is suspended (`account_suspended`) or the browser origin is not allowed (`origin_not_allowed`)."),
+  401: errorDoc("Missing, malformed, unknown, revoked or expired API key or client token (or a client token whose key is no longer valid)."),
+  403: errorDoc(
+    "The account is suspended (`account_suspended`), the browser origin is not allowed (`origin_not_allowed`), or a client token was used on a route it may not call (`permission_denied`).",
+  ),
 };
 
 /**
