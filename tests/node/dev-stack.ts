@@ -4,6 +4,7 @@
  * loopback ports for end-to-end tests, and stops it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 
@@ -15,16 +16,45 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Where the kernel's ephemeral ports start when /proc does not say (Linux's default range is 32768-60999). */
+const DEFAULT_EPHEMERAL_LOW_PORT = 32768;
+/** The lowest port handed out: above the well-known and most registered services' ports. */
+const LOWEST_TEST_PORT = 10_000;
+
+/** The low end of the kernel's ephemeral range: every outgoing connection and every listen(0) takes a port at or above it. */
+function ephemeralLowPort(): number {
+  try {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > LOWEST_TEST_PORT + 1000 ? low : DEFAULT_EPHEMERAL_LOW_PORT;
+  } catch {
+    return DEFAULT_EPHEMERAL_LOW_PORT;
+  }
+}
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that is free now and that nothing else will take before our server
+ * binds it. It is chosen below the kernel's ephemeral range: a port from
+ * listen(0) is in that range, so between our closing it and wrangler binding
+ * it (seconds later, after the migrations) any outgoing connection on the
+ * machine could take it as its local port ("Address already in use"). Below
+ * the range only another explicit chooser could, and the random pick makes
+ * that a 1-in-thousands coincidence that the bind check then catches.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLowPort() - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOWEST_TEST_PORT + Math.floor(Math.random() * (high - LOWEST_TEST_PORT));
+    if (await listensOn(port)) return port;
+  }
+  throw new Error(`no free port between ${LOWEST_TEST_PORT} and ${high}`);
 }
 
 /**
