@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { MAX_CHOICES_N } from "./constants";
 import { generationFields } from "./generations";
+import { answerFields } from "./answers";
 
 const int = () => z.number().int();
 
@@ -32,6 +33,7 @@ const samplingFields = {
   user: z.string().max(256).nullish(),
   // Durable generations (shared/generations.ts): never sent to the backend.
   ...generationFields,
+  ...answerFields, // `vote` (shared/answers.ts): never sent to the backend
 };
 
 export const TextPartSchema = z.strictObject({ type: z.literal("text"), text: z.string() });

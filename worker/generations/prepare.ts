@@ -42,6 +42,8 @@ const EDGE_FIELDS = new Set([
   "model", "stream", "stream_options", "max_tokens", "max_completion_tokens", "messages", "prompt",
   // Durable generations' options (shared/generations.ts): ours, not the backend's.
   "background", "cache",
+  // Majority voting (shared/answers.ts): done by the Worker over the choices.
+  "vote",
 ]);
 
 function textOf(content: ChatMessage["content"]): string {
