@@ -14,6 +14,7 @@ import { MAX_REQUEST_BODY_BYTES, REQUEST_ID_HEADER } from "../shared/constants";
 import { AccountKeyAuthenticator } from "./accounts/auth-service";
 import { ApiError } from "./core/errors";
 import { registerAdminRoutes } from "./http/admin/admin-routes";
+import { registerAnswersRoutes } from "./http/answers-routes";
 import { registerCompletionsRoutes } from "./http/completions-routes";
 import { registerGenerationsRoutes } from "./http/generations-routes";
 import { registerHealthRoutes } from "./http/health-routes";
@@ -75,6 +76,8 @@ export function newApp(): App {
   // Generation routes check the key offline here and authorize it in their one admission call.
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
   registerCompletionsRoutes(app, generationGuard);
+  // Checks are admitted like generations (one account call: authorize, count the request), so the same guard.
+  registerAnswersRoutes(app, generationGuard);
   registerGenerationsRoutes(app, guard);
   registerModelsRoutes(app, guard);
   registerUsageRoutes(app, guard);

@@ -9,6 +9,7 @@
  * to D1 from an alarm, never on the hot path.
  */
 import { DurableObject } from "cloudflare:workers";
+import { ANSWER_CHECK_MODEL } from "../../shared/answers";
 import { effectiveLimits } from "../../shared/plans";
 import { costMicroUsd } from "../../shared/usage";
 import { log } from "../core/log";
@@ -102,7 +103,8 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
     const auth = decide(this.#account, key, request);
     if (!auth.ok) return { ok: false, kind: "auth", refusal: auth };
     const { principal } = auth;
-    if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
+    // An answer check (shared/answers.ts) uses no model: a key limited to some models may still check.
+    if (principal.models !== null && request.model !== ANSWER_CHECK_MODEL && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
     if (request.idempotency) {
       const seen = this.#ledger.getIdempotency(request.idempotency.key);
       if (seen && request.now - seen.createdAt < IDEMPOTENCY_TTL_MS) {
