@@ -12,7 +12,7 @@ import type { VoteObject } from "../../shared/answers";
 import type { Usage } from "../../shared/openai";
 import { SSE_DONE, sseComment, sseData, sseEvent } from "../../shared/sse";
 import { CompletionAssembler, type AnsweredCompletion } from "../streams/completion-assembler";
-import { voteOf } from "./voting";
+import { voteChunk, voteOf } from "./voting";
 import { classifyEvent } from "../streams/stream-events";
 import type { JsonOutcome, RequestTicket, StartRequest, WireError } from "./generation-rpc";
 import type { Endpoint } from "./prepare";
@@ -229,13 +229,11 @@ export class Run {
     return { ...body, vote: this.meta.vote };
   }
 
-  /** The stream chunk that carries the vote: empty `choices`, as vLLM's usage chunk. */
+  /** The stream event that carries the vote (voting `voteChunk`), or null without one. */
   async voteEvent(): Promise<string | null> {
     const vote = await this.vote();
     const body = this.body();
-    if (!body || !vote) return null;
-    const object = body.object === "chat.completion" ? "chat.completion.chunk" : "text_completion";
-    return sseEvent(JSON.stringify({ id: body.id, object, created: body.created, model: body.model, choices: [], vote })).trimEnd();
+    return body && vote ? `data: ${JSON.stringify(voteChunk(body, vote))}` : null;
   }
 
   /** The `generation` object `GET /v1/generations/{id}` answers with. */

@@ -11,6 +11,7 @@ import type { WithAnswers } from "../../shared/answers";
 import type { ChatCompletion, Completion } from "../../shared/openai";
 import { SSE_DONE, sseEvent } from "../../shared/sse";
 import { SSE_HEADERS } from "../core/sse-headers";
+import { voteChunk } from "./voting";
 
 type Answer = WithAnswers<ChatCompletion> | WithAnswers<Completion>;
 
@@ -40,7 +41,7 @@ export function completionToSse(body: Answer, includeUsage: boolean): string {
     }
   }
   if (includeUsage) emit([], { usage: body.usage });
-  if (body.vote) emit([], { vote: body.vote });
+  if (body.vote) events.push(sseEvent(JSON.stringify(voteChunk(body, body.vote))));
   events.push(sseEvent(SSE_DONE));
   return events.join("");
 }

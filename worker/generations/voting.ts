@@ -43,3 +43,9 @@ export function voteOf(body: Answered): Promise<VoteObject> {
 export async function withVote<T extends Answered>(body: T): Promise<T & { vote: VoteObject }> {
   return { ...body, vote: await voteOf(body) };
 }
+
+/** The stream chunk that carries the vote: empty `choices`, like vLLM's usage chunk; the last before `[DONE]`. */
+export function voteChunk(body: Answered, vote: VoteObject): Record<string, unknown> {
+  const object = body.object === "chat.completion" ? "chat.completion.chunk" : "text_completion";
+  return { id: body.id, object, created: body.created, model: body.model, choices: [], vote };
+}
