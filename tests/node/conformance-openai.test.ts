@@ -317,5 +317,10 @@ describe("the openai SDK: final_answer and vote (extensions it passes through)",
     });
     expect(result.object).toBe("answer.check");
     expect(result.results.map((r) => r.equivalent)).toEqual([true, true, false]);
+    // The CAS step, through wrangler's own bundle in workerd (its dynamic import, no eval).
+    const symbolic = await client.post<{ results: { equivalent: boolean | null; method: string }[] }>("/answers/check", {
+      body: { reference: "(x+1)^2", candidates: ["x^2+2x+1", "x^2+1"] },
+    });
+    expect(symbolic.results.map((r) => [r.equivalent, r.method])).toEqual([[true, "symbolic"], [false, "symbolic"]]);
   });
 });
