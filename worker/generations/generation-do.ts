@@ -158,7 +158,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         else if (returning.attached === 0) this.#graceFor(run, returning, graceMs);
       }
       this.#checkAbandoned(run, graceMs);
-    }, run.keepAliveMs, run.meta.voted === true);
+    }, undefined, run.meta.voted === true);
     return resumed;
   }
 
