@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Account, ApiKey, CreatedApiKey, ListPage } from "../shared/admin";
 import { formatMicroUsd, type UsageRecordList } from "../shared/usage";
+import { runCheck } from "./check-answers";
 
 export const USAGE = `Usage: npm run admin -- <command> [options] [--json] [--url URL]
 
@@ -27,6 +28,7 @@ export const USAGE = `Usage: npm run admin -- <command> [options] [--json] [--ur
   usage ACCOUNT_ID [--from T] [--to T] [--limit N] [--after CURSOR] [--csv]
       T: 2025-11-01, 2025-11-01T09:30:00Z or Unix seconds; from inclusive, to exclusive.
       --csv prints every record of the range as CSV (for invoicing) instead of a page.
+  check REFERENCE CANDIDATE... [--extract]   the answer checker, run locally (no server, no key)
 
 Environment: LIMO_API_URL (default http://127.0.0.1:8787), ADMIN_TOKEN (else read from .dev.vars).`;
 
@@ -260,6 +262,7 @@ function adminToken(): string {
 async function main(argv: readonly string[]): Promise<number> {
   let parsed: ParsedCli;
   try {
+    if (argv[0] === "check") return await runCheck(argv.slice(1));
     parsed = parseCli(argv);
     if (!parsed.request) {
       console.log(USAGE);

@@ -17,6 +17,7 @@ import { z } from "zod";
 import { MAX_CHOICES_N } from "./constants";
 import { generationFields } from "./generations";
 import { TutorRequestSchema } from "./tutor";
+import { answerFields } from "./answers";
 
 const int = () => z.number().int();
 
@@ -48,6 +49,7 @@ const samplingFields = {
   logit_bias: z.record(z.string().regex(/^\d{1,7}$/), z.number().min(-100).max(100)).nullish(),
   // Durable generations (shared/generations.ts): never sent to the backend.
   ...generationFields,
+  ...answerFields, // `vote` (shared/answers.ts): never sent to the backend
 };
 
 /** OpenAI's explicit prompt-cache breakpoint on a text part (accepted, no effect: vLLM caches prefixes by itself). */

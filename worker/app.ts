@@ -15,6 +15,7 @@ import { AccountKeyAuthenticator } from "./accounts/auth-service";
 import { ApiError } from "./core/errors";
 import { registerAdminRoutes } from "./http/admin/admin-routes";
 import { registerClientTokensRoutes } from "./http/client-tokens-routes";
+import { registerAnswersRoutes } from "./http/answers-routes";
 import { registerCompletionsRoutes } from "./http/completions-routes";
 import { registerGenerationsRoutes } from "./http/generations-routes";
 import { registerHealthRoutes } from "./http/health-routes";
@@ -76,6 +77,8 @@ export function newApp(): App {
   // Generation routes check the key offline here and authorize it in their one admission call.
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
   registerCompletionsRoutes(app, generationGuard);
+  // Checks are admitted like generations (one account call: authorize, count the request), so the same guard.
+  registerAnswersRoutes(app, generationGuard);
   registerGenerationsRoutes(app, guard);
   registerModelsRoutes(app, guard);
   registerUsageRoutes(app, guard);

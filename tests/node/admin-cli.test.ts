@@ -95,3 +95,19 @@ describe("admin CLI: output", () => {
     expect(out.trimEnd().endsWith("limo_sk_secret")).toBe(true);
   });
 });
+
+describe("npm run admin -- check (the answer checker, locally)", () => {
+  it("prints one row per candidate and exits 0 only when every candidate is equivalent", async () => {
+    const { runCheck } = await import("../../scripts/check-answers");
+    const lines: string[] = [];
+    expect(await runCheck(["1/2", "0.5", "\\frac{1}{2}"], (l) => lines.push(l))).toBe(0);
+    expect(lines.join("\n")).toMatch(/0\.5\s+true\s+numeric/);
+    lines.length = 0;
+    expect(await runCheck(["1/2", "0.5", "2", "--json"], (l) => lines.push(l))).toBe(3);
+    const body = JSON.parse(lines[0]!) as { results: { candidate: string; equivalent: boolean | null }[] };
+    expect(body.results.map((r) => [r.candidate, r.equivalent])).toEqual([["0.5", true], ["2", false]]);
+    expect(await runCheck(["1/2"], () => {})).toBe(2);
+    lines.length = 0;
+    expect(await runCheck(["12", "I got 12 apples", "--extract"], (l) => lines.push(l))).toBe(0);
+  });
+});

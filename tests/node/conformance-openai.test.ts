@@ -305,3 +305,60 @@ describe("the openai SDK: tutor modes", () => {
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe("n");
   });
 });
+
+describe("the openai SDK: final_answer and vote (extensions it passes through)", () => {
+  const simConfig = async (patch: Record<string, unknown>) => {
+    const res = await fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify(patch) });
+    expect(res.ok).toBe(true);
+  };
+  type AnswerChoice = { final_answer?: string | null };
+  type Voted = { vote?: { answer: string | null; count: number; of: number; groups: { choices: number[] }[] } };
+
+  it("reaches choice.final_answer and completion.vote, streamed and not, and a chat sends message back", async () => {
+    await simConfig({ final_answers: ["\\frac{1}{2}", "0.5", "3"] });
+    try {
+      // `vote` is not in the SDK's types: extra body fields go through as they are.
+      const completion = await client.chat.completions.create({ model: "limo", messages: ask("Half of one?"), n: 3, vote: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+      expect(completion.choices.map((c) => (c as AnswerChoice).final_answer)).toEqual(["\\frac{1}{2}", "0.5", "3"]);
+      const vote = (completion as Voted).vote!;
+      expect(vote).toMatchObject({ answer: "\\frac{1}{2}", count: 2, of: 3 });
+      expect(vote.groups.map((g) => g.choices)).toEqual([[0, 1], [2]]);
+
+      const text = await client.completions.create({ model: "limo", prompt: "Half of one is", max_tokens: 400, vote: { n: 3 } } as OpenAI.CompletionCreateParamsNonStreaming);
+      expect(text.choices.map((c) => (c as AnswerChoice).final_answer)).toEqual(["\\frac{1}{2}", "0.5", "3"]);
+      expect((text as Voted).vote!.count).toBe(2);
+
+      const stream = await client.chat.completions.create({ model: "limo", messages: ask("Half of one?"), n: 3, vote: true, stream: true } as OpenAI.ChatCompletionCreateParamsStreaming);
+      const finals: Record<number, string | null | undefined> = {};
+      let streamedVote: Voted["vote"];
+      for await (const chunk of stream) {
+        for (const c of chunk.choices) if (c.finish_reason) finals[c.index] = (c as AnswerChoice).final_answer;
+        if ((chunk as Voted).vote) streamedVote = (chunk as Voted).vote;
+      }
+      expect(finals).toEqual({ 0: "\\frac{1}{2}", 1: "0.5", 2: "3" });
+      expect(streamedVote).toMatchObject({ answer: "\\frac{1}{2}", count: 2, of: 3 });
+
+      // The returned message goes back into the history as it is.
+      const followUp = await client.chat.completions.create({
+        model: "limo",
+        messages: [...ask("Half of one?"), completion.choices[0]!.message, ...ask("And twice that?")],
+      });
+      expect(followUp.choices[0]!.finish_reason).toBe("stop");
+    } finally {
+      await simConfig({ final_answers: null });
+    }
+  });
+
+  it("checks a student's answer with POST /v1/answers/check (the SDK's generic post)", async () => {
+    const result = await client.post<{ object: string; results: { equivalent: boolean | null; method: string }[] }>("/answers/check", {
+      body: { reference: "\\frac{1}{2}", candidates: ["0.5", "I got one half", "2"], extract: true },
+    });
+    expect(result.object).toBe("answer.check");
+    expect(result.results.map((r) => r.equivalent)).toEqual([true, true, false]);
+    // The CAS step, through wrangler's own bundle in workerd (its dynamic import, no eval).
+    const symbolic = await client.post<{ results: { equivalent: boolean | null; method: string }[] }>("/answers/check", {
+      body: { reference: "(x+1)^2", candidates: ["x^2+2x+1", "x^2+1"] },
+    });
+    expect(symbolic.results.map((r) => [r.equivalent, r.method])).toEqual([[true, "symbolic"], [false, "symbolic"]]);
+  });
+});

@@ -9,6 +9,7 @@
  * to D1 from an alarm, never on the hot path.
  */
 import { DurableObject } from "cloudflare:workers";
+import { ANSWER_CHECK_MODEL } from "../../shared/answers";
 import { effectiveLimits } from "../../shared/plans";
 import { costMicroUsd } from "../../shared/usage";
 import { log } from "../core/log";
@@ -117,7 +118,8 @@ export class AccountDO extends DurableObject<Env> implements AccountRpc {
       return { ok: false, kind: "auth", refusal: auth };
     }
     const { principal } = auth;
-    if (principal.models !== null && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
+    // An answer check (shared/answers.ts) uses no model: a key limited to some models may still check.
+    if (principal.models !== null && request.model !== ANSWER_CHECK_MODEL && !principal.models.includes(request.model)) return { ok: false, kind: "model" };
     const resolved = resolveEndUser(principal.endUser, request.endUser, this.#account?.endUsers?.requireEndUser === true);
     if (!resolved.ok) return { ok: false, kind: "end_user", reason: resolved.reason };
     if (request.idempotency) {

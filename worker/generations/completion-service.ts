@@ -6,6 +6,7 @@
  * Idempotency-Key retry gets again), then the generation, owned by a
  * generation object or on the direct path (durable-plan decides).
  */
+import type { VoteOption } from "../../shared/answers";
 import type { CacheInputs } from "./cache-key";
 import { endUserOf, endUserParam, type EndUserFields } from "../accounts/end-users/end-user";
 import { admitGeneration } from "../accounts/limits/admission-service";
@@ -19,7 +20,7 @@ import { withMaxTokens, type PreparedRequest } from "./prepare";
 import { replayResponse } from "./replay";
 
 /** The fields of a validated generation request the service reads beyond the prepared one. */
-export type CompletionRequest = CacheInputs & EndUserFields & { background?: boolean | null };
+export type CompletionRequest = CacheInputs & EndUserFields & { background?: boolean | null; vote?: VoteOption | null };
 
 export interface CompletionAsk {
   requestId: string;
@@ -57,6 +58,7 @@ export async function createCompletion(env: Env, ask: CompletionAsk): Promise<Re
     return replayResponse(admission.body, prepared, { "idempotent-replayed": "true", "x-cache": "HIT" });
   }
   const granted = withMaxTokens(prepared, admission.maxTokens);
+  const voted = ask.request.vote != null && ask.request.vote !== false;
   // Streamed, cacheable and background requests are owned by a generation object.
   const plan = durablePlan(granted, ask.request, ask.cacheControl, env);
   if (plan) {
@@ -68,6 +70,7 @@ export async function createCompletion(env: Env, ask: CompletionAsk): Promise<Re
       clientSignal: ask.clientSignal,
       headers: admission.headers,
       idempotencyKey: idempotency?.key,
+      vote: voted,
       admittedAt: ask.admittedAt,
       waitUntil: ask.waitUntil,
     });
@@ -80,6 +83,7 @@ export async function createCompletion(env: Env, ask: CompletionAsk): Promise<Re
     waitUntil: ask.waitUntil,
     clientSignal: ask.clientSignal,
     idempotencyKey: idempotency?.key,
+    vote: voted,
     headers: { ...admission.headers, "x-cache": "MISS" },
   });
 }

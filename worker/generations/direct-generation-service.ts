@@ -20,6 +20,7 @@ import { backendError } from "../routing/backend-client";
 import { candidateBackends, type Deployment } from "../routing/catalogue";
 import type { GenerationOutcome } from "../routing/generation-outcome";
 import { openRoutedStream, type RoutedStream } from "../routing/router";
+import { withVote } from "./voting";
 import type { PreparedRequest } from "./prepare";
 
 export interface DirectContext {
@@ -36,6 +37,8 @@ export interface DirectContext {
   idempotencyKey?: string;
   /** Extra response headers (rate limits). */
   headers: Record<string, string>;
+  /** The request asked for `vote`: the answer gets a top-level `vote` over its choices. */
+  vote?: boolean;
 }
 
 export async function generateDirect(prepared: PreparedRequest, ctx: DirectContext): Promise<Response> {
@@ -97,8 +100,9 @@ export async function generateDirect(prepared: PreparedRequest, ctx: DirectConte
     throw err;
   }
   const assembled = await assembleResponse(upstream.body, prepared.endpoint, signal);
-  finish(assembled.outcome, assembled.body);
-  if (assembled.body) return Response.json(assembled.body, { headers: ctx.headers });
+  const body = assembled.body && ctx.vote ? await withVote(assembled.body) : assembled.body;
+  finish(assembled.outcome, body);
+  if (body) return Response.json(body, { headers: ctx.headers });
   if (assembled.outcome.status === "client_disconnected") throw new ClientGoneError();
   if (upstream.timedOut()) {
     throw new ApiError("backend_timeout", "The model backend stopped answering in time. Please retry.", {

@@ -25,6 +25,8 @@ export interface DurableRun {
   /** Rate-limit headers. */
   headers: Record<string, string>;
   idempotencyKey?: string;
+  /** The request asked for `vote`. */
+  vote?: boolean;
   admittedAt: number;
   /** Keeps the Worker alive for work after the response (telling the object a client left). */
   waitUntil: (promise: Promise<unknown>) => void;
@@ -72,6 +74,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
       promptTokensEstimate: prepared.promptTokensEstimate,
       streaming: prepared.stream,
       includeUsage: prepared.includeUsage,
+      vote: run.vote === true,
       idempotencyKey: run.idempotencyKey,
       admittedAt: run.admittedAt,
     },

@@ -31,6 +31,7 @@ import { loadDeployment, resolveModel } from "../routing/catalogue";
 import { routingPolicy } from "../routing/policy";
 import { openRoutedStream } from "../routing/router";
 import type { WatchedReader } from "../routing/watchdog";
+import { withFinalAnswers } from "../streams/final-answers";
 import { BACKEND_FAILED_EVENT, classifyEvent } from "../streams/stream-events";
 import { generationId, toWireError, type GenerationRpc, type StartRequest, type StartResult, type WireError } from "./generation-rpc";
 import { CANCELLED_ERROR, CANCELLED_EVENT, errorEvent, newRunMeta, newTicket, Run, type RunMeta, type TicketState } from "./generation-run";
@@ -63,6 +64,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         run.end("failed", { code: "backend_error", message: "The generation was interrupted." });
         this.#storage.putRun(run.meta);
       }
+      run.onMetaChange = () => this.#storage.putRun(run.meta);
       this.#run = run;
     });
   }
@@ -85,7 +87,10 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     // A background request joining a foreground run keeps it going when the foreground clients leave.
     const becomesBackground = request.background && !run.meta.background;
     if (becomesBackground) run.meta.background = true;
-    if (joiningAccount || becomesBackground) this.#storage.putRun(run.meta);
+    // A vote asked for once is kept with the run: resumes and the generation object carry it too.
+    const becomesVoted = request.ticket.vote === true && !run.meta.voted;
+    if (becomesVoted) run.meta.voted = true;
+    if (joiningAccount || becomesBackground || becomesVoted) this.#storage.putRun(run.meta);
     const id = generationId(request.name, run.meta.run);
     const ticket = newTicket(request, verdict);
     // Counted as a reader while the backend is being opened: a client that leaves meanwhile calls `abandon`.
@@ -106,6 +111,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     }
     if (request.background) {
       if (run.ended) this.#settleAtEnd(run, ticket);
+      if (run.meta.voted) await run.vote();
       return { kind: "accepted", id, cache: verdict, generation: run.describe(id) };
     }
     return { kind: "stream", id, cache: verdict, stream: this.#subscribe(run, ticket, request.graceMs) };
@@ -125,7 +131,9 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
   /** The generation object, or null when it does not exist for this account. */
   async describe(accountId: string, name: string, runNo: number): Promise<GenerationObject | null> {
     const run = this.#visible(accountId, name, runNo);
-    return run ? run.describe(generationId(name, runNo)) : null;
+    if (!run) return null;
+    if (run.meta.voted) await run.vote();
+    return run.describe(generationId(name, runNo));
   }
 
   /**
@@ -141,7 +149,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     );
     if (returning) returning.attached++;
     run.connections++;
-    return run.sse(Math.min(lastEventId, run.events.length), true, (done, _delivered, position) => {
+    const resumed = run.sse(Math.min(lastEventId, run.events.length), true, (done, _delivered, position) => {
       run.connections--;
       if (returning) {
         returning.attached--;
@@ -150,7 +158,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         else if (returning.attached === 0) this.#graceFor(run, returning, graceMs);
       }
       this.#checkAbandoned(run, graceMs);
-    });
+    }, undefined, run.meta.voted === true);
+    return resumed;
   }
 
   /** Cancels a running generation (and its backend call); returns the generation, or null if unknown. */
@@ -178,6 +187,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
   #begin(request: StartRequest, now: number): Run {
     const meta = newRunMeta(request, (this.#run?.meta.run ?? 0) + 1, now);
     const run = new Run(meta);
+    run.onMetaChange = () => this.#storage.putRun(run.meta);
     run.keepAliveMs = routingPolicy({ ...this.env, ...request.routing.vars }).keepaliveIntervalMs;
     this.#run = run;
     this.#batches?.close();
@@ -242,7 +252,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
           const kind = classifyEvent(event);
           switch (kind.kind) {
             case "chunk":
-              this.#append(run, event, event.includes(':""') ? 0 : 1, false);
+              // Tokens are counted on the backend's event; the stored one carries a finishing choice's final_answer.
+              this.#append(run, withFinalAnswers(event, run.events, run.meta.endpoint), event.includes(':""') ? 0 : 1, false);
               break;
             case "usage":
               run.usageIndex = run.events.length;
@@ -311,8 +322,9 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       else this.#left(run, ticket, delivered, graceMs);
       this.#checkAbandoned(run, graceMs);
     };
-    if (!ticket.info.streaming) return run.json((done) => ended(done, done ? run.produced : 0, done ? run.events.length : 0));
-    return run.sse(0, ticket.info.includeUsage, ended, run.keepAliveMs);
+    const vote = ticket.info.vote === true;
+    if (!ticket.info.streaming) return run.json((done) => ended(done, done ? run.produced : 0, done ? run.events.length : 0), vote);
+    return run.sse(0, ticket.info.includeUsage, ended, run.keepAliveMs, vote);
   }
 
   /** A client went away: the causing request gets the grace period to come back; a joiner pays for what it got. */
@@ -371,12 +383,18 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     if (ticket.settled) return;
     ticket.settled = true;
     const { info } = ticket;
-    const request = settlement(
-      { ...info, startedAt: info.admittedAt },
-      { usage: null, givenAll: false, ...end, cached: ticket.role !== "generated", backend: run.meta.backend, firstTokenAt: run.firstTokenAt, answer: () => run.body() },
-      Date.now(),
-    );
-    this.ctx.waitUntil(settleUsage(this.env, info.accountId, request));
+    const voted = info.vote === true;
+    const write = async () => {
+      // An Idempotency-Key replay carries the vote: it is computed (once per run) before the answer is kept.
+      if (voted && info.idempotencyKey && end.status === "ok") await run.vote();
+      const request = settlement(
+        { ...info, startedAt: info.admittedAt },
+        { usage: null, givenAll: false, ...end, cached: ticket.role !== "generated", backend: run.meta.backend, firstTokenAt: run.firstTokenAt, answer: () => run.answer(voted) },
+        Date.now(),
+      );
+      await settleUsage(this.env, info.accountId, request);
+    };
+    this.ctx.waitUntil(write());
   }
 
   #visible(accountId: string, name: string, runNo: number): Run | null {

@@ -60,6 +60,8 @@ export interface RequestTicket {
   /** SSE (else one JSON answer at the end). */
   streaming: boolean;
   includeUsage: boolean;
+  /** The request asked for `vote`: its answer (JSON or stream) carries the run's vote. */
+  vote?: boolean;
   idempotencyKey?: string;
   admittedAt: number;
 }

@@ -8,9 +8,11 @@
  */
 import { errorBody } from "../../shared/errors";
 import { GENERATION_RETENTION_SECONDS, type CacheVerdict, type GenerationObject, type GenerationStatus } from "../../shared/generations";
-import type { ChatCompletion, Completion, Usage } from "../../shared/openai";
+import type { VoteObject } from "../../shared/answers";
+import type { Usage } from "../../shared/openai";
 import { SSE_DONE, sseComment, sseData, sseEvent } from "../../shared/sse";
-import { CompletionAssembler } from "../streams/completion-assembler";
+import { CompletionAssembler, type AnsweredCompletion } from "../streams/completion-assembler";
+import { voteChunk, voteOf } from "./voting";
 import { classifyEvent } from "../streams/stream-events";
 import type { JsonOutcome, RequestTicket, StartRequest, WireError } from "./generation-rpc";
 import type { Endpoint } from "./prepare";
@@ -33,6 +35,10 @@ export interface RunMeta {
   viewers: string[];
   error: { code: string; message: string } | null;
   usage: Usage | null;
+  /** A request asked for `vote` (any later reader of the run may see it: resumes, the generation object). */
+  voted?: boolean;
+  /** The vote over the choices' final answers, once computed (computed once per run, on first need). */
+  vote?: VoteObject | null;
 }
 
 export const TERMINAL: ReadonlySet<GenerationStatus> = new Set(["completed", "failed", "cancelled"]);
@@ -113,7 +119,10 @@ export class Run {
   readonly waitingStarted: Promise<void>;
   #markWaitingStarted!: () => void;
   #waiters: (() => void)[] = [];
-  #body: ChatCompletion | Completion | null | undefined;
+  #body: AnsweredCompletion | null | undefined;
+  #vote: Promise<VoteObject | null> | null = null;
+  /** Called when the metadata changed outside `end` (a vote was computed): the object stores it. */
+  onMetaChange: () => void = () => {};
 
   constructor(meta: RunMeta) {
     this.meta = meta;
@@ -188,7 +197,7 @@ export class Run {
   }
 
   /** The whole answer (chat.completion or text_completion) once completed; assembled once. */
-  body(): ChatCompletion | Completion | null {
+  body(): AnsweredCompletion | null {
     if (this.meta.status !== "completed") return null;
     if (this.#body !== undefined) return this.#body;
     const assembler = new CompletionAssembler(this.meta.endpoint);
@@ -198,6 +207,35 @@ export class Run {
       else if (kind.kind === "chunk") assembler.addChunk(sseData(event) ?? "{}");
     }
     return (this.#body = assembler.build());
+  }
+
+  /**
+   * The vote over the choices' final answers (worker/answers/vote), computed
+   * once per run and kept in its metadata; null unless the run completed.
+   */
+  vote(): Promise<VoteObject | null> {
+    if (this.meta.vote !== undefined) return Promise.resolve(this.meta.vote);
+    const body = this.body();
+    if (!body) return Promise.resolve(null);
+    return (this.#vote ??= voteOf(body).then((vote) => {
+      this.meta.vote = vote;
+      this.onMetaChange();
+      return vote;
+    }));
+  }
+
+  /** The answer with its vote when `voted` (the vote computed already: see `vote`). */
+  answer(voted: boolean): AnsweredCompletion | null {
+    const body = this.body();
+    if (!body || !voted || !this.meta.vote) return body;
+    return { ...body, vote: this.meta.vote };
+  }
+
+  /** The stream event that carries the vote (voting `voteChunk`), or null without one. */
+  async voteEvent(): Promise<string | null> {
+    const vote = await this.vote();
+    const body = this.body();
+    return body && vote ? `data: ${JSON.stringify(voteChunk(body, vote))}` : null;
   }
 
   /** The `generation` object `GET /v1/generations/{id}` answers with. */
@@ -212,7 +250,7 @@ export class Run {
       completed_at: seconds(meta.completedAt),
       expires_at: seconds(meta.expiresAt),
       model: meta.model,
-      result: this.body(),
+      result: this.answer(meta.vote != null),
       error: meta.error,
     };
   }
@@ -245,11 +283,13 @@ export class Run {
     includeUsage: boolean,
     onEnd: (done: boolean, delivered: number, position: number) => void,
     keepAliveMs = KEEPALIVE_DEFAULT_MS,
+    includeVote = false,
   ): ReadableStream<Uint8Array> {
     let next = from;
     let finished = false;
     /** When this reader was last sent anything (the run's start before): keep-alives keep to the interval from it. */
     let sentAt = this.begunAt;
+    let voteSent = !includeVote;
     const finish = (done: boolean) => {
       if (finished) return;
       finished = true;
@@ -286,6 +326,13 @@ export class Run {
             for (; next < this.events.length; next++) {
               const event = this.events[next]!;
               if (!includeUsage && next === this.usageIndex) continue;
+              // The vote goes last before [DONE], without an id: a resume from the usage chunk gets it again.
+              if (!voteSent && event === DONE_EVENT) {
+                voteSent = true;
+                const vote = await this.voteEvent();
+                if (finished) return;
+                if (vote) out += `${vote}\n\n`;
+              }
               out += `id: ${next + 1}\n${event}\n\n`;
             }
             if (out) {
@@ -318,7 +365,7 @@ export class Run {
   }
 
   /** One JSON text (a JsonOutcome) when the run ends: for clients that did not ask to stream. */
-  json(onEnd: (done: boolean) => void): ReadableStream<Uint8Array> {
+  json(onEnd: (done: boolean) => void, includeVote = false): ReadableStream<Uint8Array> {
     let finished = false;
     return new ReadableStream<Uint8Array>(
       {
@@ -326,7 +373,8 @@ export class Run {
           while (!this.ended) await this.#next();
           if (finished) return;
           finished = true;
-          const body = this.body();
+          if (includeVote) await this.vote();
+          const body = this.answer(includeVote);
           const outcome: JsonOutcome = body ? { ok: true, body } : { ok: false, error: this.wireError() };
           controller.enqueue(encoder.encode(JSON.stringify(outcome)));
           controller.close();

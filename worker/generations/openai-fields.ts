@@ -56,6 +56,7 @@ const samplingRules = {
   safety_identifier: { treatment: "mapped", note: "As `user` (OpenAI's replacement for it), up to 64 characters." },
   background: { treatment: "mapped", note: "LIMO extension: run as a durable generation (`/v1/generations`)." },
   cache: { treatment: "mapped", note: "LIMO extension: the response cache's options." },
+  vote: { treatment: "mapped", note: "LIMO extension: majority voting over the choices by answer equivalence (sets `n`; see Answers for tutors)." },
 } as const;
 
 /** The messages' own fields, for the README (checked in `messageRefusal`, dropped in prepare.ts). */

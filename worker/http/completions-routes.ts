@@ -15,6 +15,7 @@ import { canonicalJson, sha256Hex } from "../core/canonical-json";
 import { ApiError } from "../core/errors";
 import { createCompletion, type CompletionRequest } from "../generations/completion-service";
 import { prepareChat, prepareCompletion, type PreparedRequest } from "../generations/prepare";
+import { applyVote } from "../generations/voting";
 import { loadDeployment, resolveModel, type Deployment } from "../routing/catalogue";
 import { createTutorCompletion } from "../tutoring/tutor-service";
 import { parseWith, readJson } from "./body-validation";
@@ -76,7 +77,7 @@ export function registerCompletionsRoutes(app: App, guard: MiddlewareHandler<Hon
   documentedRoute(app, chat, [
     guard,
     async (c) => {
-      const request = parseWith(ChatCompletionRequestSchema, await readJson(c));
+      const request = applyVote(parseWith(ChatCompletionRequestSchema, await readJson(c)));
       checkStreamOptions(request);
       if (request.top_logprobs != null && !request.logprobs) {
         throw new ApiError("invalid_value", "'top_logprobs' requires 'logprobs' to be true.", { param: "top_logprobs" });
@@ -91,7 +92,7 @@ export function registerCompletionsRoutes(app: App, guard: MiddlewareHandler<Hon
   documentedRoute(app, completion, [
     guard,
     async (c) => {
-      const request = parseWith(CompletionRequestSchema, await readJson(c));
+      const request = applyVote(parseWith(CompletionRequestSchema, await readJson(c)));
       checkStreamOptions(request);
       const deployment = loadDeployment(c.env.BACKENDS);
       return run(c, deployment, prepareCompletion(request, resolveModel(deployment, request.model)), request);

@@ -3,7 +3,10 @@
  * Folds the backend's stream chunks into an ordinary `chat.completion` or
  * `text_completion` JSON: for clients that did not ask to stream (the backend
  * is always called streaming: Modal cuts non-streaming requests at 150 s),
- * and to keep a streamed answer for an idempotent replay. Pure.
+ * and to keep a streamed answer for an idempotent replay. Every choice gets
+ * its `final_answer`: the one its finishing chunk carried (the generation
+ * object stamps it there, streams/final-answers), else read once here from
+ * the whole text (the direct JSON path). Pure.
  */
 import type {
   ChatCompletion,
@@ -13,6 +16,8 @@ import type {
   FinishReason,
   Usage,
 } from "../../shared/openai";
+import type { AnswerChoiceFields, WithAnswers } from "../../shared/answers";
+import { lastBoxedAnswer } from "../answers/extract";
 import type { Endpoint } from "../generations/prepare";
 
 interface ChoiceState {
@@ -21,9 +26,14 @@ interface ChoiceState {
   stop_reason: string | number | null;
   logprobs: unknown[] | null;
   completionLogprobs: Record<string, unknown[]> | null;
+  /** From the finishing chunk; undefined when it carried none (then read from the text at build). */
+  finalAnswer: string | null | undefined;
 }
 
-type ChunkChoice = ChatCompletionChunk["choices"][number] | CompletionChunk["choices"][number];
+type ChunkChoice = (ChatCompletionChunk["choices"][number] | CompletionChunk["choices"][number]) & AnswerChoiceFields;
+
+/** What `build` answers: OpenAI's completion with `final_answer` on every choice. */
+export type AnsweredCompletion = WithAnswers<ChatCompletion> | WithAnswers<Completion>;
 
 /** Folds stream chunks into the answer they add up to. */
 export class CompletionAssembler {
@@ -46,7 +56,7 @@ export class CompletionAssembler {
   }
 
   /** The whole answer, or null if no chunk or no usage arrived. */
-  build(): ChatCompletion | Completion | null {
+  build(): AnsweredCompletion | null {
     const head = this.#head;
     const usage = this.usage;
     if (!head || !usage) return null;
@@ -61,6 +71,7 @@ export class CompletionAssembler {
           logprobs: s.logprobs ? { content: s.logprobs } : null,
           finish_reason: s.finish_reason,
           stop_reason: s.stop_reason,
+          final_answer: finalAnswerOf(s),
         })),
         usage,
       };
@@ -74,6 +85,7 @@ export class CompletionAssembler {
         logprobs: s.completionLogprobs,
         finish_reason: s.finish_reason,
         stop_reason: s.stop_reason,
+        final_answer: finalAnswerOf(s),
       })),
       usage,
     };
@@ -82,7 +94,7 @@ export class CompletionAssembler {
   #absorb(choice: ChunkChoice): boolean {
     let state = this.#choices.get(choice.index);
     if (!state) {
-      state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null };
+      state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null, finalAnswer: undefined };
       this.#choices.set(choice.index, state);
     }
     const text =
@@ -93,6 +105,7 @@ export class CompletionAssembler {
     if (choice.finish_reason) state.finish_reason = choice.finish_reason;
     if (choice.stop_reason !== undefined && choice.stop_reason !== null) state.stop_reason = choice.stop_reason;
     if (choice.logprobs) this.#mergeLogprobs(state, choice.logprobs);
+    if (choice.final_answer !== undefined) state.finalAnswer = choice.final_answer;
     return Boolean(text);
   }
 
@@ -110,4 +123,9 @@ export class CompletionAssembler {
       if (Array.isArray(values)) state.completionLogprobs[key]!.push(...values);
     }
   }
+}
+
+/** The choice's final answer: as its finishing chunk said, else from its whole text (one scan). */
+function finalAnswerOf(state: ChoiceState): string | null {
+  return state.finalAnswer !== undefined ? state.finalAnswer : lastBoxedAnswer(state.parts.join(""));
 }

@@ -21,9 +21,12 @@
  *   join) is `cached`, from backend `cache`, with no time to first token.
  * - Only a whole answer is kept for an Idempotency-Key retry; after any other
  *   end the key is released, so a retry runs again.
+ * - An answer check (`POST /v1/answers/check`) uses no model and no tokens:
+ *   a zero-token record whose model is `answers.check` (`checkSettlement`).
  */
 import type { ChatCompletion, Completion, Usage } from "../../../shared/openai";
 import type { UsageStatus } from "../../../shared/usage";
+import { ANSWER_CHECK_MODEL } from "../../../shared/answers";
 import type { SettleRequest } from "../account-rpc";
 
 /** The backend a record names when its answer came from another request's generation. */
@@ -108,5 +111,26 @@ export function settlement(request: SettledRequest, end: GenerationEnd, now: num
     durationMs: now - request.startedAt,
     now,
     idempotency: key ? { key, response: answer ? JSON.stringify(answer) : null } : undefined,
+  };
+}
+
+/** The backend an answer check's record names: the checker, in the Worker. */
+export const CHECKER_BACKEND = "checker";
+
+/** The one record of an answer check: no tokens (checks count against requests per minute only). */
+export function checkSettlement(request: Omit<SettledRequest, "model" | "promptTokensEstimate" | "idempotencyKey">, status: UsageStatus, now: number): SettleRequest {
+  return {
+    requestId: request.requestId,
+    keyId: request.keyId,
+    model: ANSWER_CHECK_MODEL,
+    backend: CHECKER_BACKEND,
+    mode: request.mode,
+    promptTokens: 0,
+    completionTokens: 0,
+    cached: false,
+    status,
+    ttftMs: null,
+    durationMs: now - request.startedAt,
+    now,
   };
 }

@@ -44,6 +44,26 @@ export function documentedJsonBody(componentId: string, required = true): Reques
   return { required, content: { "application/json": { schema: { $ref: `#/components/schemas/${componentId}` } } } };
 }
 
+/** `final_answer` on every choice (shared/answers.ts): on the choice, not in `message`, so a chat history sent back carries nothing unknown. */
+const FinalAnswer = z
+  .string()
+  .nullable()
+  .describe("The content of the last `\\boxed{}` (or `\\fbox{}`), braces matched; null when the text has none (a cut answer). In a stream, on the chunk that carries the choice's `finish_reason`.");
+
+/** The top-level `vote` of a request sent with `vote` (shared/answers.ts `VoteObject`). */
+export const VoteSchema = z
+  .object({
+    answer: z.string().nullable().describe("The largest group's answer (its first member, as written); null when no choice has a final answer"),
+    count: z.number().int(),
+    of: z.number().int().describe("Choices voting, with or without a final answer"),
+    agreement: z.number().describe("count / of"),
+    groups: z.array(z.object({ answer: z.string(), count: z.number().int(), choices: z.array(z.number().int()) })).describe("Groups of equivalent final answers (by the answer checker), largest first"),
+  })
+  .meta({
+    id: "Vote",
+    description: "Majority voting over the choices' final answers, grouped by the answer checker. In a stream: one last chunk with empty `choices` and this `vote`, before `data: [DONE]`.",
+  });
+
 const UsageSchema = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() });
 const FinishReason = z.enum(["stop", "length", "abort"]).nullable();
 
@@ -59,10 +79,12 @@ export const ChatCompletionSchema = z
         message: z.object({ role: z.literal("assistant"), content: z.string() }),
         logprobs: z.unknown(),
         finish_reason: FinishReason,
+        final_answer: FinalAnswer,
       }),
     ),
     usage: UsageSchema,
     tutor: TutorResultSchema.optional().describe("With `tutor` in the request: what the tutor mode did (`usage` then totals every generation it billed)"),
+    vote: VoteSchema.optional(),
   })
   .meta({ id: "ChatCompletion", description: "With `stream: true`, server-sent `chat.completion.chunk` events end with `data: [DONE]`." });
 
@@ -72,8 +94,9 @@ export const CompletionSchema = z
     object: z.literal("text_completion"),
     created: z.number().int(),
     model: z.string(),
-    choices: z.array(z.object({ index: z.number().int(), text: z.string(), logprobs: z.unknown(), finish_reason: FinishReason })),
+    choices: z.array(z.object({ index: z.number().int(), text: z.string(), logprobs: z.unknown(), finish_reason: FinishReason, final_answer: FinalAnswer })),
     usage: UsageSchema,
+    vote: VoteSchema.optional(),
   })
   .meta({ id: "Completion" });
 
