@@ -45,6 +45,25 @@ describe("client tokens", () => {
     expect((await p.withToken(other.token, { max_tokens: 2 })).status).toBe(200);
   });
 
+  it("checks a student's answer with POST /v1/answers/check, as its end user and within max_requests", async () => {
+    const p = await platform();
+    const { token } = await p.mint({ end_user: "student-c", origins: [PAGE], max_requests: 1 });
+    const check = () =>
+      p.a.withKey(token, "/v1/answers/check", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: PAGE },
+        body: JSON.stringify({ reference: "\\frac{1}{2}", candidates: ["0.5", "3"] }),
+      });
+    const res = await check();
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { results: { equivalent: boolean | null }[] };
+    expect(body.results.map((r) => r.equivalent)).toEqual([true, false]);
+    // The token's one request is spent: the next check is refused.
+    expect((await check()).status).toBe(429);
+    const [entry] = await p.settledLedger(1);
+    expect(entry).toMatchObject({ model: "answers.check", end_user: "student-c", prompt_tokens: 0, completion_tokens: 0 });
+  });
+
   it("a test key mints test tokens, which never bill", async () => {
     const p = await platform();
     const testKey = await p.a.createKey(p.accountId, { mode: "test" });

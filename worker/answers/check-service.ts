@@ -40,7 +40,7 @@ export async function checkForAccount(env: Env, ask: CheckAsk): Promise<{ body: 
   if (admission.kind !== "admitted") throw new Error("an answer check has no Idempotency-Key to replay");
   const { principal } = admission;
   const settle = (status: "ok" | "backend_error") =>
-    ask.waitUntil(settleUsage(env, principal.accountId, checkSettlement({ requestId: ask.requestId, keyId: principal.keyId, mode: principal.mode, startedAt: ask.now }, status, Date.now())));
+    ask.waitUntil(settleUsage(env, principal.accountId, checkSettlement({ requestId: ask.requestId, keyId: principal.keyId, endUser: principal.endUser ?? null, mode: principal.mode, startedAt: ask.now }, status, Date.now())));
   try {
     const { reference, candidates } = ask.request;
     // One budget for the whole call (DEFAULT_BATCH_WORK_UNITS, ~240 ms of CPU at most): past it, null.

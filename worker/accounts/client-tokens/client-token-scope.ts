@@ -1,15 +1,16 @@
 /**
  * @module client-token-scope
  * The one list of routes a client token may call. A route opts in by being
- * named here (the Responses API and the answer checker add theirs when they
- * land); every other route refuses a client token with a 403, so a token
- * handed to a browser can never mint tokens, read usage or manage keys.
+ * named here (the Responses API adds its routes when it lands); every other
+ * route refuses a client token with a 403, so a token handed to a browser can
+ * never mint tokens, read usage or manage keys.
  */
 
 /** `METHOD path` of every route that accepts a client token. */
 export const CLIENT_TOKEN_ROUTES: readonly string[] = [
   "POST /v1/chat/completions",
   "POST /v1/completions",
+  "POST /v1/answers/check",
   "GET /v1/models",
   "GET /v1/models/:id{.+}",
 ];

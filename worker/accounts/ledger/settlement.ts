@@ -122,6 +122,7 @@ export function checkSettlement(request: Omit<SettledRequest, "model" | "promptT
   return {
     requestId: request.requestId,
     keyId: request.keyId,
+    endUser: request.endUser ?? null,
     model: ANSWER_CHECK_MODEL,
     backend: CHECKER_BACKEND,
     mode: request.mode,
