@@ -21,6 +21,8 @@ export const USAGE = `Usage: npm run admin -- <command> [options] [--json] [--ur
   suspend ACCOUNT_ID
   reactivate ACCOUNT_ID
   set-limits ACCOUNT_ID [--rpm N] [--tpm N] [--concurrency N] [--monthly-tokens N]   (N or "none")
+  set-end-user-limits ACCOUNT_ID [--user-rpm N] [--user-tokens-per-day N] [--user-concurrency N]
+      [--require-end-user | --no-require-end-user]   limits each end user (safety_identifier, else user) gets
   create-key ACCOUNT_ID [--name NAME] [--test] [--expires-in 30d] [--model ID]... [--origin URL]...
   list-keys ACCOUNT_ID [--limit N] [--after CURSOR]
   revoke KEY_ID
@@ -54,6 +56,11 @@ const OPTIONS = {
   tpm: { type: "string" },
   concurrency: { type: "string" },
   "monthly-tokens": { type: "string" },
+  "user-rpm": { type: "string" },
+  "user-tokens-per-day": { type: "string" },
+  "user-concurrency": { type: "string" },
+  "require-end-user": { type: "boolean" },
+  "no-require-end-user": { type: "boolean" },
   test: { type: "boolean" },
   "expires-in": { type: "string" },
   model: { type: "string", multiple: true },
@@ -118,6 +125,20 @@ export function parseCli(argv: readonly string[], now = Date.now()): ParsedCli {
       });
       if (Object.keys(limits).length === 0) throw new UsageError("set-limits needs at least one of --rpm, --tpm, --concurrency, --monthly-tokens");
       return { ...base, request: { method: "PATCH", path: `/accounts/${id("ACCOUNT_ID")}`, body: { limits }, view: "account" } };
+    }
+    case "set-end-user-limits": {
+      const limits = compact({
+        requests_per_minute: limitValue("--user-rpm", values["user-rpm"]),
+        tokens_per_day: limitValue("--user-tokens-per-day", values["user-tokens-per-day"]),
+        max_concurrent_requests: limitValue("--user-concurrency", values["user-concurrency"]),
+      });
+      if (values["require-end-user"] && values["no-require-end-user"]) throw new UsageError("--require-end-user and --no-require-end-user contradict each other");
+      const require = values["require-end-user"] ? true : values["no-require-end-user"] ? false : undefined;
+      if (Object.keys(limits).length === 0 && require === undefined) {
+        throw new UsageError("set-end-user-limits needs at least one of --user-rpm, --user-tokens-per-day, --user-concurrency, --require-end-user, --no-require-end-user");
+      }
+      const body = compact({ end_user_limits: Object.keys(limits).length ? limits : undefined, require_end_user: require });
+      return { ...base, request: { method: "PATCH", path: `/accounts/${id("ACCOUNT_ID")}`, body, view: "account" } };
     }
     case "create-key": {
       const path = `/accounts/${id("ACCOUNT_ID")}/keys`;
@@ -195,8 +216,8 @@ export function formatAnswer(view: CliRequest["view"], body: unknown): string {
   if (view === "account" || view === "accounts") {
     const accounts = view === "account" ? [body as Account] : (body as ListPage<Account>).data;
     const table = formatTable(
-      ["ID", "NAME", "PLAN", "STATUS", "CREATED", "LIMITS"],
-      accounts.map((a) => [a.id, a.name, a.plan, a.status, formatTime(a.created_at), formatLimits(a.limits)]),
+      ["ID", "NAME", "PLAN", "STATUS", "CREATED", "LIMITS", "PER END USER"],
+      accounts.map((a) => [a.id, a.name, a.plan, a.status, formatTime(a.created_at), formatLimits(a.limits), formatEndUserLimits(a)]),
     );
     return table + more(body);
   }
@@ -232,6 +253,13 @@ export function formatUsage(list: UsageRecordList): string {
 function formatLimits(limits: Account["limits"]): string {
   const set = Object.entries(limits).filter(([, v]) => v !== null);
   return set.length ? set.map(([k, v]) => `${k}=${v}`).join(",") : "-";
+}
+
+/** The per-end-user limits, and `required` when a request must name its end user. */
+function formatEndUserLimits(account: Partial<Pick<Account, "end_user_limits" | "require_end_user">>): string {
+  const set = Object.entries(account.end_user_limits ?? {}).filter(([, v]) => v !== null).map(([k, v]) => `${k}=${v}`);
+  if (account.require_end_user) set.push("required");
+  return set.length ? set.join(",") : "-";
 }
 
 function more(body: unknown): string {

@@ -12,6 +12,12 @@ describe("admin CLI: arguments", () => {
     [["suspend", "acct_1"], { method: "PATCH", path: "/accounts/acct_1", body: { status: "suspended" } }],
     [["reactivate", "acct_1"], { method: "PATCH", path: "/accounts/acct_1", body: { status: "active" } }],
     [["set-limits", "acct_1", "--rpm", "60", "--concurrency", "none"], { method: "PATCH", body: { limits: { requests_per_minute: 60, max_concurrent_requests: null } } }],
+    [["set-end-user-limits", "acct_1", "--user-rpm", "5", "--user-tokens-per-day", "none", "--require-end-user"], {
+      method: "PATCH",
+      path: "/accounts/acct_1",
+      body: { end_user_limits: { requests_per_minute: 5, tokens_per_day: null }, require_end_user: true },
+    }],
+    [["set-end-user-limits", "acct_1", "--no-require-end-user"], { method: "PATCH", body: { require_end_user: false } }],
     [["create-key", "acct_1", "--test", "--model", "limo", "--origin", "https://a.example", "--expires-in", "1d"], {
       method: "POST",
       path: "/accounts/acct_1/keys",
@@ -35,7 +41,7 @@ describe("admin CLI: arguments", () => {
     expect(parseCli(["list-accounts", "--json", "--url", "http://x"])).toMatchObject({ json: true, url: "http://x" });
   });
 
-  it.each([[["nope"]], [["get-account"]], [["create-account"]], [["set-limits", "acct_1"]], [["set-limits", "acct_1", "--rpm", "0"]], [["list-accounts", "--bogus"]], [["rotate", "k", "--grace", "soon"]], [["usage"]], [["usage", "acct_1", "--csv", "--limit", "5"]]])(
+  it.each([[["nope"]], [["get-account"]], [["create-account"]], [["set-limits", "acct_1"]], [["set-limits", "acct_1", "--rpm", "0"]], [["set-end-user-limits", "acct_1"]], [["set-end-user-limits", "acct_1", "--user-rpm", "-1"]], [["set-end-user-limits", "acct_1", "--require-end-user", "--no-require-end-user"]], [["list-accounts", "--bogus"]], [["rotate", "k", "--grace", "soon"]], [["usage"]], [["usage", "acct_1", "--csv", "--limit", "5"]]])(
     "refuses %j as a usage error",
     (argv) => {
       expect(() => parseCli(argv)).toThrow(UsageError);
@@ -82,6 +88,20 @@ describe("admin CLI: output", () => {
 
   it("aligns columns", () => {
     expect(formatTable(["A", "LONGER"], [["xx", "y"], ["z", "w"]])).toBe("A   LONGER\nxx  y\nz   w");
+  });
+
+  it("prints an account's per-end-user limits, and whether an end user is required", () => {
+    const account = {
+      id: "acct_1", object: "account", name: "Tutors", plan: "dev", status: "active", created_at: 1_764_072_000, updated_at: 1_764_072_000,
+      limits: { requests_per_minute: 60, tokens_per_minute: null, max_concurrent_requests: null, monthly_token_quota: null },
+      end_user_limits: { requests_per_minute: 5, tokens_per_day: 20_000, max_concurrent_requests: null },
+      require_end_user: true,
+    };
+    const [header, row] = formatAnswer("account", account).split("\n");
+    expect(header).toMatch(/LIMITS\s+PER END USER$/);
+    expect(row).toMatch(/requests_per_minute=60\s+requests_per_minute=5,tokens_per_day=20000,required$/);
+    const none = formatAnswer("account", { ...account, end_user_limits: { requests_per_minute: null, tokens_per_day: null, max_concurrent_requests: null }, require_end_user: false });
+    expect(none.split("\n")[1]).toMatch(/requests_per_minute=60\s+-$/);
   });
 
   it("prints a created key's secret once, after the table", () => {
