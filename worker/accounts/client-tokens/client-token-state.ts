@@ -9,6 +9,7 @@
  */
 import { decide, type AccountState, type AuthorizeRequest, type AuthorizeResult, type KeyState } from "../account-state";
 import type { ScopeNeed, ScopeRefusal } from "../end-users/scope";
+import { refusal } from "../limits/refusal";
 
 /** One client token. Times are Unix milliseconds; the secret is never here, only its hash. */
 export interface ClientTokenState {
@@ -77,14 +78,8 @@ export function budgetSpent(token: ClientTokenState, reservedTokens: number): bo
 
 /** Checks the token's budget for one request, using nothing; `room` is the tokens it leaves. */
 export function checkTokenBudget(token: ClientTokenState, reservedTokens: number, need: ScopeNeed, now: number): TokenBudgetCheck {
-  const refuse = (message: string, shouldRetry: boolean): TokenBudgetCheck => ({
-    ok: false,
-    code: "client_token_budget_exceeded",
-    message,
-    retryAfterMs: shouldRetry ? 1000 : Math.max(1000, token.expiresAt - now),
-    shouldRetry,
-    snapshot: {},
-  });
+  const refuse = (message: string, shouldRetry: boolean): TokenBudgetCheck =>
+    refusal("client_token_budget_exceeded", message, shouldRetry ? 1000 : token.expiresAt - now, {}, shouldRetry);
   if (token.maxRequests !== null && token.usedRequests >= token.maxRequests) {
     return refuse(`This client token may make ${token.maxRequests} requests; it has made them all.`, false);
   }

@@ -10,7 +10,7 @@
  */
 import { msUntilNextDay, type ScopeNeed, type ScopeRefusal } from "./scope";
 import { fullBucket, msUntil, msUntilFull, refill, type Bucket } from "../limits/token-bucket";
-import type { RateLimitSnapshot } from "../limits/admission";
+import { refusal, type RateLimitSnapshot } from "../limits/refusal";
 
 /** Per-end-user limits in force; null = none. */
 export interface EndUserEffectiveLimits {
@@ -70,14 +70,8 @@ export function endUserSnapshot(state: EndUserState, limits: EndUserEffectiveLim
 /** Checks one end user's limits for a request, using nothing; `room` is the tokens its day leaves. */
 export function checkEndUser(state: EndUserState, limits: EndUserEffectiveLimits, inFlight: InFlightOf, need: ScopeNeed, now: number): EndUserCheck {
   advanceEndUser(state, limits, now);
-  const refuse = (code: "end_user_rate_limit_exceeded" | "end_user_quota_exceeded", message: string, retryAfterMs: number, shouldRetry = true): EndUserCheck => ({
-    ok: false,
-    code,
-    message,
-    retryAfterMs: Math.max(1000, retryAfterMs),
-    shouldRetry,
-    snapshot: endUserSnapshot(state, limits),
-  });
+  const refuse = (code: "end_user_rate_limit_exceeded" | "end_user_quota_exceeded", message: string, retryAfterMs: number, shouldRetry = true): EndUserCheck =>
+    refusal(code, message, retryAfterMs, endUserSnapshot(state, limits), shouldRetry);
   if (state.requests && limits.requestsPerMinute !== null && state.requests.level < 1) {
     const wait = msUntil(state.requests, limits.requestsPerMinute, 1);
     return refuse("end_user_rate_limit_exceeded", `Rate limit reached for this end user: ${limits.requestsPerMinute} requests per minute.`, wait);

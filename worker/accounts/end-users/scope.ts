@@ -2,10 +2,8 @@
  * @module scope
  * What the limits of a request's narrower scopes (its end user, its client
  * token) share with the account's: the tokens a request asks for, and the
- * shape of a refusal. Pure.
+ * shape of a refusal (limits/refusal). Pure.
  */
-import type { RateLimitSnapshot } from "../limits/admission";
-
 /** Tokens a request asks for: the least it can run with, and all it wants. */
 export interface ScopeNeed {
   /** Prompt plus one token per choice. */
@@ -16,16 +14,7 @@ export interface ScopeNeed {
   flexible: boolean;
 }
 
-/** A refusal by one scope's limits, with the figures for its rate-limit headers. */
-export interface ScopeRefusal<Code extends string> {
-  ok: false;
-  code: Code;
-  message: string;
-  retryAfterMs: number;
-  /** False when retrying the same request cannot succeed soon (OpenAI's `x-should-retry`). */
-  shouldRetry: boolean;
-  snapshot: RateLimitSnapshot;
-}
+export type { ScopeRefusal } from "../limits/refusal";
 
 /** Milliseconds from `now` to the next UTC midnight. */
 export function msUntilNextDay(now: number): number {

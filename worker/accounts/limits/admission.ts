@@ -8,6 +8,7 @@
  * what makes the limits exact under concurrency.
  */
 import { fullBucket, msUntil, msUntilFull, refill, type Bucket } from "./token-bucket";
+import { refusal, type RateLimitSnapshot, type ScopeRefusal } from "./refusal";
 
 /** Effective limits after plan defaults and account overrides; null = no limit. */
 export interface EffectiveLimits {
@@ -66,23 +67,11 @@ export interface AdmitAsk {
   clientTokenId?: string | null;
 }
 
-/** What the `x-ratelimit-*` headers report. */
-export interface RateLimitSnapshot {
-  requests?: { limit: number; remaining: number; resetMs: number };
-  tokens?: { limit: number; remaining: number; resetMs: number };
-}
+export type { RateLimitSnapshot } from "./refusal";
 
 export type AdmitResult =
   | { ok: true; reservation: Reservation; maxTokens: number; snapshot: RateLimitSnapshot }
-  | {
-      ok: false;
-      code: "rate_limit_exceeded" | "insufficient_quota";
-      message: string;
-      retryAfterMs: number;
-      /** False when retrying the same request cannot succeed soon (OpenAI's `x-should-retry`). */
-      shouldRetry: boolean;
-      snapshot: RateLimitSnapshot;
-    };
+  | ScopeRefusal<"rate_limit_exceeded" | "insufficient_quota">;
 
 /** A month key such as `2026-11`, in UTC. */
 export function monthOf(now: number): string {
@@ -145,14 +134,8 @@ export function snapshot(state: AdmissionState, limits: EffectiveLimits): RateLi
  */
 export function admit(state: AdmissionState, limits: EffectiveLimits, ask: AdmitAsk): AdmitResult {
   advance(state, limits, ask.now);
-  const refuse = (code: "rate_limit_exceeded" | "insufficient_quota", message: string, retryAfterMs: number, shouldRetry = true): AdmitResult => ({
-    ok: false,
-    code,
-    message,
-    retryAfterMs: Math.max(1000, retryAfterMs),
-    shouldRetry,
-    snapshot: snapshot(state, limits),
-  });
+  const refuse = (code: "rate_limit_exceeded" | "insufficient_quota", message: string, retryAfterMs: number, shouldRetry = true): AdmitResult =>
+    refusal(code, message, retryAfterMs, snapshot(state, limits), shouldRetry);
 
   if (state.requests && limits.requestsPerMinute !== null && state.requests.level < 1) {
     const wait = msUntil(state.requests, limits.requestsPerMinute, 1);
