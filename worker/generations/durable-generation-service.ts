@@ -71,6 +71,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
       endUser: principal.endUser ?? null,
       mode: principal.mode,
       model: prepared.model.id,
+      endpoint: prepared.ledgerEndpoint,
       promptTokensEstimate: prepared.promptTokensEstimate,
       streaming: prepared.stream,
       includeUsage: prepared.includeUsage,

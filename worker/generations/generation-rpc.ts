@@ -6,6 +6,7 @@
  * reach an object. Callers name this module, never the object's class.
  */
 import type { ErrorCode } from "../../shared/errors";
+import type { UsageEndpoint } from "../../shared/usage";
 import type { CacheVerdict, GenerationObject } from "../../shared/generations";
 import { ApiError } from "../core/errors";
 import { log } from "../core/log";
@@ -56,6 +57,8 @@ export interface RequestTicket {
   mode: "live" | "test";
   /** Public model id. */
   model: string;
+  /** The endpoint the client called (its ledger record's). */
+  endpoint?: UsageEndpoint;
   promptTokensEstimate: number;
   /** SSE (else one JSON answer at the end). */
   streaming: boolean;
