@@ -128,8 +128,8 @@ export type ResponseStatus = (typeof RESPONSE_STATUSES)[number];
 export interface OutputText {
   type: "output_text";
   text: string;
-  annotations: [];
-  logprobs: [];
+  annotations: never[];
+  logprobs: never[];
 }
 
 export interface OutputMessage {
@@ -154,7 +154,7 @@ export interface InputMessageItem {
   id: string;
   status: "completed";
   role: "user" | "assistant" | "system" | "developer";
-  content: ({ type: "input_text"; text: string } | { type: "output_text"; text: string; annotations: [] })[];
+  content: ({ type: "input_text"; text: string } | { type: "output_text"; text: string; annotations: never[] })[];
 }
 
 /** The response object, as OpenAI shapes it, with our `final_answer` (and `vote` when asked for). */
@@ -182,7 +182,7 @@ export interface ResponseObject {
   temperature: number | null;
   text: { format: { type: "text" }; verbosity: "medium" };
   tool_choice: "auto";
-  tools: [];
+  tools: never[];
   top_p: number | null;
   truncation: "disabled";
   usage: ResponseUsage | null;
