@@ -313,7 +313,8 @@ function relay(
   startingAfter: number,
   waitUntil: (promise: Promise<unknown>) => void,
 ): ReadableStream<Uint8Array> {
-  const streamer = new ResponseEventStreamer(record, startingAfter);
+  // A resume says the time the stored end says, so its events are the ones the first reader got.
+  const streamer = new ResponseEventStreamer(record, startingAfter, () => record.final?.completed_at ?? Math.floor(Date.now() / 1000));
   const reader = upstream.getReader();
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
