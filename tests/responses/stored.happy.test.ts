@@ -83,8 +83,13 @@ describe("stored responses", () => {
     expect(body.store).toBe(false);
     expect((await client.get(`/v1/responses/${body.id}`)).status).toBe(404);
     expect((await client.create({ input: "again", previous_response_id: body.id })).status).toBe(404);
-    const streamed = await responseEvents(await client.create({ input: "What is 9+10?", store: false, stream: true }));
+    const res = await client.create({ input: "What is 9+10?", store: false, stream: true });
+    const generationId = res.headers.get("x-generation-id")!;
+    const streamed = await responseEvents(res);
     const id = streamed.events.at(-1)!.response!.id;
     expect((await client.get(`/v1/responses/${id}`)).status).toBe(404);
+    // The generation that streamed it is forgotten once the stream ended: nothing to resume.
+    await pollUntil(async () => (await client.get(`/v1/generations/${generationId}`)).status, (status) => status === 404);
+    expect((await client.get(`/v1/generations/${generationId}/stream`)).status).toBe(404);
   });
 });

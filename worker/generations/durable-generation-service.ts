@@ -171,6 +171,12 @@ function lastEventId(header: string | undefined): number {
   return Number(header.trim());
 }
 
+/** Forgets an ended generation now (a Responses request with `store: false`); false when it is not there, running, read or cached. */
+export async function forgetGeneration(env: Pick<Env, "GENERATIONS">, accountId: string, id: string): Promise<boolean> {
+  const { object, name, run } = target(env, id);
+  return object.forget(accountId, name, run);
+}
+
 /** `POST /v1/generations/{id}/cancel`: stops a running generation and its GPU work. */
 export async function cancelGeneration(env: Pick<Env, "GENERATIONS">, accountId: string, id: string): Promise<GenerationObject> {
   const { object, name, run } = target(env, id);

@@ -25,6 +25,11 @@ export interface GenerationRpc extends Rpc.DurableObjectBranded {
   stream(accountId: string, name: string, runNo: number, lastEventId: number, graceMs: number): Promise<ReadableStream<Uint8Array> | null>;
   /** Cancels a running generation (and its backend call); null when it does not exist for this account. */
   cancel(accountId: string, name: string, runNo: number): Promise<GenerationObject | null>;
+  /**
+   * Forgets an ended, uncached run nobody is reading (its events and metadata), as a Responses request with
+   * `store: false` asks; false when it is not there for this account, still running, read, or cached.
+   */
+  forget(accountId: string, name: string, runNo: number): Promise<boolean>;
 }
 
 export interface GenerationsBinding {

@@ -18,7 +18,7 @@ import { ApiError } from "../core/errors";
 import { SSE_HEADERS } from "../core/sse-headers";
 import type { Env } from "../env";
 import { createCompletion } from "../generations/completion-service";
-import { cancelGeneration, getGeneration, streamGeneration } from "../generations/durable-generation-service";
+import { cancelGeneration, forgetGeneration, getGeneration, streamGeneration } from "../generations/durable-generation-service";
 import { prepareChat } from "../generations/prepare";
 import { applyVote } from "../generations/voting";
 import type { Deployment } from "../routing/catalogue";
@@ -323,9 +323,13 @@ function relay(
   let kept = false;
   const keep = () => {
     const final = streamer.final;
-    if (kept || !final || !record.store || record.final) return;
+    if (kept || !final || record.final) return;
     kept = true;
-    waitUntil(responseStore(env, accountId).finish(record.id, final, RESPONSE_RETENTION_MS).catch(() => {}));
+    if (record.store) waitUntil(responseStore(env, accountId).finish(record.id, final, RESPONSE_RETENTION_MS).catch(() => {}));
+  };
+  // `store: false`: once the stream has ended, its generation's events are deleted too (a cached one stays the cache's).
+  const forget = () => {
+    if (!record.store && record.generationId) waitUntil(forgetGeneration(env, accountId, record.generationId).catch(() => false));
   };
   return new ReadableStream<Uint8Array>(
     {
@@ -348,6 +352,7 @@ function relay(
             if (out) controller.enqueue(encoder.encode(out));
             keep();
             controller.close();
+            forget();
             return;
           }
           const out = splitter.push(decoder.decode(chunk.value, { stream: true })).map((e) => streamer.push(e)).join("");
