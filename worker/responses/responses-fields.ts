@@ -97,10 +97,20 @@ export const RESPONSES_FIELDS: FieldTable<ResponseCreateRequest> = {
   moderation: { treatment: "refused", note: "Not served.", refuse: () => "moderation is not served by LIMO" },
   cache: { treatment: "mapped", note: "LIMO extension: the response cache's options, as on chat." },
   vote: { treatment: "mapped", note: "LIMO extension: majority voting over `n` samples; each sample is an output message, the vote is top-level." },
-  tutor: { treatment: "mapped", note: "LIMO extension: tutor modes, as on chat (not with `previous_response_id` or `background`)." },
+  tutor: { treatment: "mapped", note: "LIMO extension: tutor modes, as on chat (not with `background` or an Idempotency-Key)." },
 };
 
 /** The 400 for the first field this request sets that cannot be served, or null. */
 export function responsesRefusal(request: ResponseCreateRequest): ApiError | null {
   return fieldRefusal(RESPONSES_FIELDS, request);
+}
+
+/** The README's table of the Responses fields (tests/node/responses-fields-table.test.ts keeps it equal to the rules). */
+export function responsesFieldTableMarkdown(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
+  return [
+    "| field | treatment | what LIMO does |",
+    "| --- | --- | --- |",
+    ...Object.entries(RESPONSES_FIELDS).map(([field, rule]) => `| \`${field}\` | ${rule.treatment} | ${cell(rule.note)} |`),
+  ].join("\n");
 }
