@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { VoteObject } from "./answers";
 import { answerFields } from "./answers";
 import { generationFields } from "./generations";
-import { TutorRequestSchema } from "./tutor";
+import { TutorRequestSchema, type TutorResult } from "./tutor";
 
 const int = () => z.number().int();
 
@@ -190,6 +190,8 @@ export interface ResponseObject {
   /** The last `\boxed{}` of the answer (worker/answers extract); null until the answer has one. */
   final_answer: string | null;
   vote?: VoteObject | null;
+  /** With `tutor`: what the tutor mode did (as on chat); `final_answer` is then always null. */
+  tutor?: TutorResult;
 }
 
 export const ResponseObjectSchema = z

@@ -10,7 +10,7 @@ import { api, errorOf } from "../helpers/api";
 import { limitedAccount } from "../helpers/limits";
 import { newSim } from "../helpers/sim";
 import { simBackends } from "../helpers/api";
-import { responsesClient } from "./client";
+import { responseEvents, responsesClient } from "./client";
 
 const json = async (res: Response) => (await res.json()) as ResponseObject;
 
@@ -79,5 +79,22 @@ describe("a response goes through the chat pipeline", () => {
     const res = await api({ BACKENDS: simBackends(sim.url) }).post("/v1/responses", { model: "limo", input: "What is 1+2?" });
     expect(res.status).toBe(200);
     expect((await json(res)).status).toBe("completed");
+  });
+});
+
+describe("a tutor mode through the Responses API", () => {
+  it("answers a hint with the tutor's result and no final answer, JSON and streamed, its generations recorded as responses", async () => {
+    const client = responsesClient(await limitedAccount());
+    const ask = { input: "Solve 2x + 3 = 11. I am stuck.", tutor: { mode: "hint", reference_answer: "4" } };
+    const body = await json(await client.create(ask));
+    expect(body.status).toMatch(/^(completed|incomplete)$/);
+    expect(body.tutor).toMatchObject({ mode: "hint", reference_source: "request" });
+    expect(body.final_answer).toBeNull();
+    const streamed = await responseEvents(await client.create({ ...ask, stream: true }));
+    const last = streamed.events.at(-1)!.response!;
+    expect(last.tutor).toMatchObject({ mode: "hint" });
+    expect(last.final_answer).toBeNull();
+    const ledger = await client.account.settledLedger(2);
+    expect(ledger.every((r) => r.endpoint === "responses")).toBe(true);
   });
 });

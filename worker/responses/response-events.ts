@@ -14,6 +14,7 @@
  * from its start and skips what the client has. Pure.
  */
 import type { VoteObject } from "../../shared/answers";
+import type { TutorResult } from "../../shared/tutor";
 import type { Usage } from "../../shared/openai";
 import type { ResponseEventType, ResponseObject } from "../../shared/openai-responses";
 import { SSE_DONE, sseData } from "../../shared/sse";
@@ -31,6 +32,7 @@ type ChatChunk = {
   choices?: { index: number; delta?: { content?: string | null }; finish_reason?: string | null; final_answer?: string | null }[];
   usage?: Usage | null;
   vote?: VoteObject;
+  tutor?: TutorResult;
   error?: { message?: string; code?: string | null; param?: string | null; type?: string };
 };
 
@@ -41,6 +43,7 @@ export class ResponseEventStreamer {
   #sequence = 0;
   #usage: Usage | null = null;
   #vote: VoteObject | null | undefined;
+  #tutor: TutorResult | undefined;
   #final: ResponseObject | null = null;
   #completedAt: () => number;
 
@@ -79,6 +82,7 @@ export class ResponseEventStreamer {
     if (chunk.error) return this.#fail(chunk.error);
     if (chunk.usage) this.#usage = chunk.usage;
     if (chunk.vote !== undefined) this.#vote = chunk.vote;
+    if (chunk.tutor) this.#tutor = chunk.tutor;
     let out = "";
     for (const choice of chunk.choices ?? []) out += this.#choice(choice);
     return out;
@@ -146,6 +150,7 @@ export class ResponseEventStreamer {
       usage: this.#usage ? responseUsage(this.#usage) : null,
       final_answer: finalAnswer ?? null,
       ...(this.#vote !== undefined ? { vote: this.#vote } : {}),
+      ...(this.#tutor ? { tutor: this.#tutor } : {}),
     };
     this.#final = response;
     return out + this.#emit(cut ? "response.incomplete" : "response.completed", { response });

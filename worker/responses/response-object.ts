@@ -7,6 +7,7 @@
  */
 import type { VoteObject, WithAnswers } from "../../shared/answers";
 import type { GenerationObject } from "../../shared/generations";
+import type { TutorResult } from "../../shared/tutor";
 import type { ChatCompletion, Usage } from "../../shared/openai";
 import type { InputMessageItem, OutputMessage, ResponseObject, ResponseStatus, ResponseUsage } from "../../shared/openai-responses";
 
@@ -34,7 +35,7 @@ export interface ResponseRecord {
   final: ResponseObject | null;
 }
 
-export type ChatAnswer = WithAnswers<ChatCompletion> & { vote?: VoteObject | null };
+export type ChatAnswer = WithAnswers<ChatCompletion> & { vote?: VoteObject | null; tutor?: TutorResult };
 
 const TERMINAL: ReadonlySet<ResponseStatus> = new Set(["completed", "incomplete", "failed", "cancelled"]);
 
@@ -123,6 +124,7 @@ export function completedResponse(record: ResponseRecord, answer: ChatAnswer, co
     usage: responseUsage(answer.usage),
     final_answer: finalAnswer ?? null,
     ...(answer.vote !== undefined ? { vote: answer.vote } : {}),
+    ...(answer.tutor ? { tutor: answer.tutor } : {}),
   };
 }
 
