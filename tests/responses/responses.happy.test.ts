@@ -71,4 +71,22 @@ describe("POST /v1/responses", () => {
     const again = (await (await client.get(`/v1/responses/${completed.id}`)).json()) as ResponseObject;
     expect(again).toEqual(completed);
   });
+
+  it("names each endpoint on its ledger record, through the usage API too", async () => {
+    const client = await newClient();
+    const { account } = client;
+    expect((await account.chat({ max_tokens: 4 })).status).toBe(200);
+    const completion = await account.a.withKey(account.key, "/v1/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "limo", prompt: "2+2=", max_tokens: 4 }),
+    });
+    expect(completion.status).toBe(200);
+    expect((await client.create({ input: "2+2?", max_output_tokens: 4 })).status).toBe(200);
+    const ledger = await account.settledLedger(3);
+    expect(ledger.map((r) => r.endpoint).sort()).toEqual(["chat.completions", "completions", "responses"]);
+    const usage = await account.a.admin("GET", `/accounts/${account.accountId}/usage`);
+    const records = ((await usage.json()) as { data: { endpoint: string | null }[] }).data;
+    expect(records.map((r) => r.endpoint).sort()).toEqual(["chat.completions", "completions", "responses"]);
+  });
 });
