@@ -3,10 +3,12 @@
  * can resume from the last sequence number it has while the answer is still
  * being generated, and gets every event exactly once; a client that leaves
  * for good stops the GPU work after the reconnect grace. `background` with
- * `stream` streams a response that outlives its connection.
+ * `stream` streams a response that outlives its connection; a cold start
+ * keeps the stream alive with comments, as on chat.
  */
 import { describe, expect, it } from "vitest";
 import { pollUntil } from "../helpers/sim";
+import { readEvents } from "../helpers/sse";
 import { limitedAccount } from "../helpers/limits";
 import { newClient, responseEvents, responsesClient, type StreamEvent } from "./client";
 
@@ -73,5 +75,20 @@ describe("resuming a Responses stream", () => {
     const stats = await client.account.sim.stats();
     expect(stats.completed_total).toBe(1);
     expect(stats.aborted_total).toBe(0);
+  });
+});
+
+describe("a Responses stream through a cold start", () => {
+  it("gets the keep-alive comments while the backend boots, after response.created, then the answer", async () => {
+    const client = responsesClient(await limitedAccount(), { COLD_START_BUDGET_MS: "10000", KEEPALIVE_INTERVAL_MS: "200" });
+    await client.account.sim.configure({ cold_start_ms: 1_000 });
+    const res = await client.create({ input: "What is 1+1?", stream: true, max_output_tokens: 8 });
+    expect(res.status).toBe(200);
+    const read = await readEvents(res);
+    const keepAlive = read.raw.findIndex((e) => e.startsWith(": waiting for a GPU backend to start"));
+    expect(keepAlive).toBeGreaterThan(0);
+    expect(read.raw.findIndex((e) => e.startsWith("event: response.created"))).toBeLessThan(keepAlive);
+    expect(read.raw.findIndex((e) => e.startsWith("event: response.output_text.delta"))).toBeGreaterThan(keepAlive);
+    expect(read.raw.at(-1)).toMatch(/^event: response\.(completed|incomplete)/);
   });
 });
