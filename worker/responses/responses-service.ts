@@ -15,6 +15,7 @@ import type { CatalogueModel } from "../../shared/constants";
 import type { Credential } from "../accounts/principal";
 import { canonicalJson, sha256Hex } from "../core/canonical-json";
 import { ApiError } from "../core/errors";
+import { log } from "../core/log";
 import { SSE_HEADERS } from "../core/sse-headers";
 import type { Env } from "../env";
 import { createCompletion } from "../generations/completion-service";
@@ -100,11 +101,24 @@ export async function createResponse(env: Env, ask: ResponseAsk): Promise<Respon
     return new Response(relay(env, accountId, record, events, -1, ask.waitUntil), { headers: { ...SSE_HEADERS, ...headers } });
   }
   if (request.stream === true) {
-    if (store) await responseStore(env, accountId).put(record, ask.admittedAt + RESPONSE_RETENTION_MS);
+    if (store) {
+      try {
+        await responseStore(env, accountId).put(record, ask.admittedAt + RESPONSE_RETENTION_MS);
+      } catch (err) {
+        // Nobody will read the stream: its generation learns the client is gone (and bills what it produced).
+        await inner.body?.cancel().catch(() => {});
+        throw err;
+      }
+    }
     return new Response(relay(env, accountId, record, inner.body!, -1, ask.waitUntil), { headers: { ...SSE_HEADERS, ...headers } });
   }
   const final = completedResponse(record, (await inner.json()) as ChatAnswer, Math.floor(Date.now() / 1000));
-  if (store) await responseStore(env, accountId).put({ ...record, final }, Date.now() + RESPONSE_RETENTION_MS);
+  if (store) {
+    // The answer is billed already: a store that fails loses the stored copy, never the client's answer.
+    await responseStore(env, accountId)
+      .put({ ...record, final }, Date.now() + RESPONSE_RETENTION_MS)
+      .catch((err: unknown) => log("error", "storing a response failed", { requestId: ask.requestId, error: String(err) }));
+  }
   return Response.json(final, { headers });
 }
 
