@@ -140,6 +140,23 @@ describe("the openai SDK: responses", () => {
     }
   });
 
+  it("resumes a stream with retrieve(id, {stream, starting_after}), lists input items, and deletes", async () => {
+    const { key } = await accountKey();
+    const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.create({ model: "limo", input: "What is 11 squared?", stream: true })) events.push(event);
+    const id = (events[0] as OpenAI.Responses.ResponseCreatedEvent).response.id;
+    const resumed: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const event of await client.responses.retrieve(id, { stream: true, starting_after: 4 })) resumed.push(event);
+    expect(resumed).toEqual(events.slice(5));
+    const items = await client.responses.inputItems.list(id);
+    expect(items.data).toHaveLength(1);
+    expect(items.data[0]).toMatchObject({ type: "message", role: "user" });
+    await client.responses.delete(id);
+    const gone = await client.responses.retrieve(id).catch((e: unknown) => e);
+    expect(gone).toBeInstanceOf(OpenAI.NotFoundError);
+  });
+
   it("refuses tools with a 400 the SDK raises as BadRequestError naming the field", async () => {
     const { key } = await accountKey();
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
@@ -166,8 +183,20 @@ describe("the Vercel AI SDK's default OpenAI provider (@ai-sdk/openai, the Respo
     const usage = await streamed.usage;
     expect(usage.outputTokens).toBeGreaterThan(0);
 
-    const records = await ledger(account.id, 2);
-    const seen = [generated.usage, usage].map((u) => [u.inputTokens, u.outputTokens]).sort();
+    // A second turn sends the first answer back as an item_reference (the provider's default with store).
+    const followUp = await generateText({
+      model: openai("limo"),
+      messages: [{ role: "user", content: "What is 9 times 9?" }, ...generated.response.messages, { role: "user", content: "And plus one?" }],
+      maxRetries: 0,
+    });
+    expect(followUp.text).toMatch(/\\boxed/);
+    expect(followUp.usage.inputTokens).toBeGreaterThan(generated.usage.inputTokens! + generated.usage.outputTokens!);
+    const sent = ((await (await fetch(`${stack.simUrl}/sim/stats`)).json()) as { last_request: { body: { messages: { role: string; content: string }[] } } }).last_request.body;
+    expect(sent.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(sent.messages[2]!.content).toBe(generated.text);
+
+    const records = await ledger(account.id, 3);
+    const seen = [generated.usage, usage, followUp.usage].map((u) => [u.inputTokens, u.outputTokens]).sort();
     expect(records.map((r) => [r.prompt_tokens, r.completion_tokens]).sort()).toEqual(seen);
     expect(records.every((r) => r.endpoint === "responses")).toBe(true);
   });

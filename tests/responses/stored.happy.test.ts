@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ResponseObject } from "../../shared/openai-responses";
+import { errorOf } from "../helpers/api";
 import { pollUntil } from "../helpers/sim";
 import { newClient, responseEvents } from "./client";
 
@@ -91,5 +92,34 @@ describe("stored responses", () => {
     // The generation that streamed it is forgotten once the stream ended: nothing to resume.
     await pollUntil(async () => (await client.get(`/v1/generations/${generationId}`)).status, (status) => status === 404);
     expect((await client.get(`/v1/generations/${generationId}/stream`)).status).toBe(404);
+  });
+});
+
+describe("item references", () => {
+  it("resolve to the stored items they name, as the AI SDK sends earlier answers back", async () => {
+    const client = await newClient();
+    const first = await json(await client.create({ input: "What is 5 times 3?" }));
+    const res = await client.create({
+      input: [
+        { role: "user", content: "What is 5 times 3?" },
+        { type: "item_reference", id: first.output[0]!.id },
+        { role: "user", content: "And plus 1?" },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const sent = (await client.account.sim.stats()).last_request?.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    expect(sent.messages[2]!.content).toBe(first.output_text);
+  });
+
+  it("is a 404 naming the item for an id that is not stored for this account", async () => {
+    const owner = await newClient();
+    const other = await newClient();
+    const first = await json(await owner.create({ input: "What is 5 times 3?" }));
+    for (const id of [first.output[0]!.id, "msg_00000000000000000000000000000000_0", "nonsense"]) {
+      const res = await other.create({ input: [{ type: "item_reference", id }, { role: "user", content: "Go on." }] });
+      expect(res.status).toBe(404);
+      expect(await errorOf(res)).toMatchObject({ code: "not_found", param: "input[0].id" });
+    }
   });
 });

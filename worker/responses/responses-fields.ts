@@ -19,9 +19,8 @@ function inputRefusal(input: ResponseCreateRequest["input"]): Refusal {
   for (const [i, item] of input.entries()) {
     const at = `input[${i}]`;
     if (!isMessageItem(item)) {
-      const type = String(item.type);
-      const reason = type === "item_reference" ? "item references are not served: send the message, or use previous_response_id" : `'${type}' items are not served (${TOOLS_REASON})`;
-      return { param: `${at}.type`, reason };
+      if (item.type === "item_reference" && typeof item.id === "string") continue;
+      return { param: `${at}.type`, reason: `'${String(item.type)}' items are not served (${TOOLS_REASON})` };
     }
     if (typeof item.content === "string") continue;
     for (const [j, part] of item.content.entries()) {
@@ -37,7 +36,7 @@ export const RESPONSES_FIELDS: FieldTable<ResponseCreateRequest> = {
   model: { treatment: "mapped", note: "`limo`, `limo-v2` or a catalogue alias, as on chat." },
   input: {
     treatment: "mapped",
-    note: "A string, or message items (`user`, `assistant`, `system`, `developer`; text or `input_text`/`output_text` parts); other items and image, file or audio parts are refused.",
+    note: "A string, or message items (`user`, `assistant`, `system`, `developer`; text or `input_text`/`output_text` parts), or `item_reference`s to a stored response's items (as the AI SDK sends earlier answers); other items and image, file or audio parts are refused.",
     refuse: inputRefusal,
   },
   instructions: { treatment: "mapped", note: "The system message (LIMO's system prompt when unset); not carried to a follow-up, as OpenAI." },

@@ -73,7 +73,7 @@ export async function createResponse(env: Env, ask: ResponseAsk): Promise<Respon
   }
   const accountId = ask.credential.accountId;
   const id = await responseId(accountId, ask.idempotencyKey);
-  const items = inputItems(id, request.input);
+  const items = inputItems(id, await resolveReferences(env, accountId, request.input));
   const history = request.previous_response_id ? await chainHistory(env, accountId, request.previous_response_id) : [];
   const chat = applyVote(toChatRequest(request, items, history));
   // Refusals and the context clamp, before anything is admitted: free.
@@ -168,6 +168,49 @@ function outerHeaders(inner: Response): Record<string, string> {
     if (!INNER_ONLY_HEADERS.has(name)) out[name] = value;
   });
   return out;
+}
+
+/**
+ * The input with each `item_reference` replaced by the stored item it names
+ * (`msg_<response>_<n>`: an output message; `msg_<response>_in<i>`: an input
+ * item), read from this account's store: another account's is not there.
+ */
+async function resolveReferences(env: StoreEnv, accountId: string, input: ResponseCreateRequest["input"]): Promise<ResponseCreateRequest["input"]> {
+  if (typeof input === "string" || !input.some((item) => item.type === "item_reference")) return input;
+  const responses = new Map<string, ResponseObject & { inputItems: InputMessageItem[] }>();
+  const resolved: Exclude<ResponseCreateRequest["input"], string> = [];
+  for (const [i, item] of input.entries()) {
+    if (item.type !== "item_reference") {
+      resolved.push(item);
+      continue;
+    }
+    const param = `input[${i}].id`;
+    const ref = String(item.id);
+    const missing = new ApiError("not_found", `No stored item with id '${ref}' (its response may have expired, or was not stored).`, { param });
+    const match = /^msg_([0-9a-f]{32})_(in)?(\d{1,4})$/.exec(ref);
+    if (!match) throw missing;
+    const responseId = `resp_${match[1]}`;
+    let response = responses.get(responseId);
+    if (!response) {
+      const record = await responseStore(env, accountId).get(responseId);
+      if (!record) throw missing;
+      response = { ...(await current(env, accountId, record)), inputItems: record.input };
+      responses.set(responseId, response);
+    }
+    if (match[2]) {
+      const stored = response.inputItems.find((x) => x.id === ref);
+      if (!stored) throw missing;
+      resolved.push({ type: "message", role: stored.role, content: stored.content.map((p) => (p.type === "input_text" ? p : { type: "output_text" as const, text: p.text })) });
+      continue;
+    }
+    const output = response.output.find((x) => x.id === ref);
+    if (!output) {
+      if (!isTerminal(response.status)) throw new ApiError("invalid_value", `Item '${ref}' belongs to a response still ${response.status}.`, { param });
+      throw missing;
+    }
+    resolved.push({ type: "message", role: "assistant", content: output.content.map((p) => ({ type: "output_text" as const, text: p.text })) });
+  }
+  return resolved;
 }
 
 /** The conversation a follow-up continues: every stored turn's input and answer, oldest first. */
