@@ -9,6 +9,10 @@ import { z } from "zod";
 export const USAGE_STATUSES = ["ok", "client_disconnected", "backend_error", "timeout"] as const;
 export type UsageStatus = (typeof USAGE_STATUSES)[number];
 
+/** The endpoint a record is for (migrations/0006); null on records written before it, and on reservations that expired unsettled. */
+export const USAGE_ENDPOINTS = ["chat.completions", "completions", "responses", "answers.check"] as const;
+export type UsageEndpoint = (typeof USAGE_ENDPOINTS)[number];
+
 export const UsageRecordSchema = z
   .object({
     request_id: z.string().describe("The x-request-id the client saw"),
@@ -19,6 +23,11 @@ export const UsageRecordSchema = z
       .nullable()
       .optional()
       .describe("The request's end user (`safety_identifier`, else a `user` of at most 64 characters, or the client token's); null when none"),
+    endpoint: z
+      .enum(USAGE_ENDPOINTS)
+      .nullable()
+      .optional()
+      .describe("The endpoint the request called (`chat.completions`, `completions`, `responses`, `answers.check`); null when unknown"),
     model: z.string().describe("Public model id"),
     backend: z.string(),
     mode: z.enum(["live", "test"]).describe("test-mode requests are never billed (cost 0)"),

@@ -25,6 +25,7 @@ import { errorResponse, handleError } from "./http/middleware/error-handler";
 import { requestId } from "./http/middleware/request-id";
 import { registerModelsRoutes } from "./http/models-routes";
 import { registerOpenApi, validationHook } from "./http/openapi/openapi-routes";
+import { registerResponsesRoutes } from "./http/responses-routes";
 import { registerUsageRoutes } from "./http/usage-routes";
 
 const RATE_LIMIT_HEADERS = ["requests", "tokens"].flatMap((unit) =>
@@ -44,7 +45,7 @@ export function newApp(): App {
     "/v1/*",
     cors({
       origin: "*",
-      allowMethods: ["GET", "POST", "OPTIONS"],
+      allowMethods: ["GET", "POST", "DELETE", "OPTIONS"],
       // What a browser client may read: our request id and OpenAI's rate-limit headers.
       exposeHeaders: [REQUEST_ID_HEADER, "retry-after", "retry-after-ms", "x-should-retry", "x-cache", "x-generation-id", ...RATE_LIMIT_HEADERS],
       maxAge: CORS_MAX_AGE_SECONDS,
@@ -77,6 +78,7 @@ export function newApp(): App {
   // Generation routes check the key offline here and authorize it in their one admission call.
   const generationGuard: MiddlewareHandler<HonoEnv> = every(bearerAuth({ authenticator, authorize: false }), limitBody);
   registerCompletionsRoutes(app, generationGuard);
+  registerResponsesRoutes(app, generationGuard, guard);
   // Checks are admitted like generations (one account call: authorize, count the request), so the same guard.
   registerAnswersRoutes(app, generationGuard);
   registerGenerationsRoutes(app, guard);

@@ -7,6 +7,7 @@
 import type { AccountRpc } from "./accounts/account-rpc";
 import type { BackendSecrets, RoutingVars } from "./core/vars";
 import type { GenerationRpc } from "./generations/generation-rpc";
+import type { ResponseStoreRpc } from "./responses/response-store-rpc";
 import type { PoolRpc } from "./routing/pool-rpc";
 
 /** Bindings from wrangler.toml `[vars]` and Worker secrets. */
@@ -27,6 +28,8 @@ export interface Env extends RoutingVars, BackendSecrets {
   ACCOUNTS: DurableObjectNamespace<AccountRpc>;
   /** One Durable Object per generation (streamed, cached or background): it owns the backend call. */
   GENERATIONS: DurableObjectNamespace<GenerationRpc>;
+  /** One Durable Object per account holding its stored responses (the Responses API, worker/responses). */
+  RESPONSES: DurableObjectNamespace<ResponseStoreRpc>;
   /** Default time to live of a cached answer, in seconds (default 86400). */
   CACHE_TTL_SECONDS?: string;
   /** How long a foreground generation outlives its last subscriber, in ms (default 2000: shared/generations DISCONNECT_GRACE_MS). */

@@ -9,6 +9,7 @@ import { pollBackends } from "./routing/health-poll";
 
 export { AccountDO } from "./accounts/account-do";
 export { GenerationDO } from "./generations/generation-do";
+export { ResponseStoreDO } from "./responses/response-store-do";
 export { BackendPoolDO } from "./routing/backend-pool-do";
 
 const app = newApp();

@@ -67,6 +67,6 @@ describe("client tokens are secrets of their own, narrower than their key", () =
   });
 
   it("opts routes in by name only", () => {
-    expect(CLIENT_TOKEN_ROUTES).toEqual(["POST /v1/chat/completions", "POST /v1/completions", "POST /v1/answers/check", "GET /v1/models", "GET /v1/models/:id{.+}"]);
+    expect(CLIENT_TOKEN_ROUTES).toEqual(["POST /v1/chat/completions", "POST /v1/completions", "POST /v1/responses", "POST /v1/answers/check", "GET /v1/models", "GET /v1/models/:id{.+}"]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { ChatCompletion, Usage } from "../../shared/openai";
-import { CACHE_BACKEND, givenTokens, settlement, type GenerationEnd, type SettledRequest } from "../../worker/accounts/ledger/settlement";
+import { CACHE_BACKEND, checkSettlement, givenTokens, settlement, type GenerationEnd, type SettledRequest } from "../../worker/accounts/ledger/settlement";
 
 const STARTED_AT = 1_000_000;
 const NOW = STARTED_AT + 5_000;
@@ -119,5 +119,11 @@ describe("settlement: what each way of ending bills", () => {
     expect(settlement(keyed, end({ status: "ok", usage: USAGE, answer: () => null }), NOW).idempotency).toEqual({ key: "idem-1", response: null });
     // The answer is assembled only when it is kept.
     expect(asked).toBe(1);
+  });
+
+  it("names the endpoint the request called (null when the caller does not say), an answer check's being answers.check", () => {
+    expect(settlement(request({ endpoint: "responses" }), end({ status: "ok", usage: USAGE }), NOW).endpoint).toBe("responses");
+    expect(settlement(request(), end({ status: "ok", usage: USAGE }), NOW).endpoint).toBeNull();
+    expect(checkSettlement({ requestId: "req_2", keyId: "key_1", mode: "live", startedAt: STARTED_AT }, "ok", NOW).endpoint).toBe("answers.check");
   });
 });

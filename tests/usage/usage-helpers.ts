@@ -20,6 +20,7 @@ export function record(accountId: string, extra: Partial<UsageRecord> = {}): Usa
     account_id: accountId,
     key_id: "key_synthetic",
     end_user: null,
+    endpoint: "chat.completions",
     model: "limo",
     backend: "sim",
     mode: "live",

@@ -151,6 +151,7 @@ describe("GET /admin/v1/accounts/{id}/usage", () => {
         cost_micro_usd: String(r.cost_micro_usd),
         cost_usd: formatMicroUsd(r.cost_micro_usd),
         end_user: r.end_user ?? "",
+        endpoint: r.endpoint ?? "",
       })),
     );
     expect(rows.find((r) => r.backend !== "sim")!.backend).toBe('gpu "a", west\r\nrack 2');

@@ -6,7 +6,7 @@
  * reach it. Callers name this module, never the object's class.
  */
 import type { RefusalCount } from "../../shared/refusals";
-import type { UsageRecord, UsageStatus } from "../../shared/usage";
+import type { UsageEndpoint, UsageRecord, UsageStatus } from "../../shared/usage";
 import { log } from "../core/log";
 import type { AccountState, AuthorizeRequest, AuthorizeResult, KeyState } from "./account-state";
 import type { ClientTokenState } from "./client-tokens/client-token-state";
@@ -120,6 +120,8 @@ export interface SettleRequest {
   /** The request's end user (null: none); the ledger entry carries it. */
   endUser?: string | null;
   model: string;
+  /** The endpoint the request called; the ledger entry carries it. */
+  endpoint?: UsageEndpoint | null;
   backend: string;
   mode: "live" | "test";
   /** What the client was given (accounts/ledger/settlement.ts has the rules). */

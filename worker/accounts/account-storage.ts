@@ -78,6 +78,8 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
    );
    CREATE INDEX client_tokens_by_expiry ON client_tokens (expires_at);`,
+  // v5: the endpoint each ledger entry is for (`chat.completions`, `completions`, `responses`, `answers.check`).
+  `ALTER TABLE ledger ADD COLUMN endpoint TEXT;`,
 ];
 
 type KeyRow = {

@@ -128,6 +128,7 @@ function settleOnce(ctx: DirectContext, prepared: PreparedRequest, startedAt: nu
       endUser: ctx.principal.endUser ?? null,
       mode: ctx.principal.mode,
       model: prepared.model.id,
+      endpoint: prepared.ledgerEndpoint,
       promptTokensEstimate: prepared.promptTokensEstimate,
       idempotencyKey: ctx.idempotencyKey,
       startedAt,

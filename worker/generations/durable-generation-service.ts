@@ -71,6 +71,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
       endUser: principal.endUser ?? null,
       mode: principal.mode,
       model: prepared.model.id,
+      endpoint: prepared.ledgerEndpoint,
       promptTokensEstimate: prepared.promptTokensEstimate,
       streaming: prepared.stream,
       includeUsage: prepared.includeUsage,
@@ -168,6 +169,12 @@ function lastEventId(header: string | undefined): number {
     throw new ApiError("invalid_value", "The Last-Event-ID header must be an event id from this stream.", { param: "Last-Event-ID" });
   }
   return Number(header.trim());
+}
+
+/** Forgets an ended generation now (a Responses request with `store: false`); false when it is not there, running, read or cached. */
+export async function forgetGeneration(env: Pick<Env, "GENERATIONS">, accountId: string, id: string): Promise<boolean> {
+  const { object, name, run } = target(env, id);
+  return object.forget(accountId, name, run);
 }
 
 /** `POST /v1/generations/{id}/cancel`: stops a running generation and its GPU work. */

@@ -170,6 +170,17 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     return run.describe(generationId(name, runNo));
   }
 
+  /** Forgets an ended, uncached run nobody reads: its events and metadata are deleted now, not at expiry. */
+  async forget(accountId: string, name: string, runNo: number): Promise<boolean> {
+    const run = this.#visible(accountId, name, runNo);
+    if (!run || !run.ended || run.meta.cacheable || run.connections > 0) return false;
+    this.#run = null;
+    this.#batches?.close();
+    this.#batches = null;
+    await this.ctx.storage.deleteAll();
+    return true;
+  }
+
   /** Forgets an expired run; keeps a running one's object awake. */
   override async alarm(): Promise<void> {
     const run = this.#run;

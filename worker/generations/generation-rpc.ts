@@ -6,6 +6,7 @@
  * reach an object. Callers name this module, never the object's class.
  */
 import type { ErrorCode } from "../../shared/errors";
+import type { UsageEndpoint } from "../../shared/usage";
 import type { CacheVerdict, GenerationObject } from "../../shared/generations";
 import { ApiError } from "../core/errors";
 import { log } from "../core/log";
@@ -24,6 +25,11 @@ export interface GenerationRpc extends Rpc.DurableObjectBranded {
   stream(accountId: string, name: string, runNo: number, lastEventId: number, graceMs: number): Promise<ReadableStream<Uint8Array> | null>;
   /** Cancels a running generation (and its backend call); null when it does not exist for this account. */
   cancel(accountId: string, name: string, runNo: number): Promise<GenerationObject | null>;
+  /**
+   * Forgets an ended, uncached run nobody is reading (its events and metadata), as a Responses request with
+   * `store: false` asks; false when it is not there for this account, still running, read, or cached.
+   */
+  forget(accountId: string, name: string, runNo: number): Promise<boolean>;
 }
 
 export interface GenerationsBinding {
@@ -56,6 +62,8 @@ export interface RequestTicket {
   mode: "live" | "test";
   /** Public model id. */
   model: string;
+  /** The endpoint the client called (its ledger record's). */
+  endpoint?: UsageEndpoint;
   promptTokensEstimate: number;
   /** SSE (else one JSON answer at the end). */
   streaming: boolean;

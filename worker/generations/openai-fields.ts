@@ -28,6 +28,9 @@ export interface FieldRule<R> {
   refuse?: (value: never, request: R) => Refusal;
 }
 
+/** A request schema's field rules, one per field (exported for the Responses API's table). */
+export type FieldTable<R> = Table<R>;
+
 type Table<R> = { [K in keyof R]-?: FieldRule<R> & { refuse?: (value: NonNullable<R[K]>, request: R) => Refusal } };
 
 const TOOLS_REASON = "LIMO calls no tools: it answers in text";

@@ -14,6 +14,7 @@ import type { ChatCompletionRequest, ChatMessage, CompletionRequest } from "../.
 import { estimateChatTokens, estimateTextTokens } from "../../shared/tokens";
 import { ApiError } from "../core/errors";
 import type { CatalogueModel } from "../../shared/constants";
+import type { UsageEndpoint } from "../../shared/usage";
 import { backendFields, CHAT_FIELDS, COMPLETION_FIELDS, fieldRefusal } from "./openai-fields";
 
 export type Endpoint = "chat" | "completion";
@@ -21,6 +22,8 @@ export type Endpoint = "chat" | "completion";
 /** Everything later stages need to know about one generation request. */
 export interface PreparedRequest {
   endpoint: Endpoint;
+  /** The endpoint the client called, as its ledger record names it (the Responses API runs as chat: `responses`). */
+  ledgerEndpoint: UsageEndpoint;
   /** The backend path, e.g. `/v1/chat/completions`. */
   path: string;
   model: CatalogueModel;
@@ -138,6 +141,7 @@ function finish(
 ): PreparedRequest {
   return {
     endpoint,
+    ledgerEndpoint: endpoint === "chat" ? "chat.completions" : "completions",
     path,
     model,
     stream: request.stream === true,

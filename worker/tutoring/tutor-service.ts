@@ -29,6 +29,7 @@
 import { DEFAULT_TEMPERATURE } from "../../shared/constants";
 import type { ChatCompletion, ChatCompletionRequest, Usage } from "../../shared/openai";
 import type { TutorGeneration, TutorResult } from "../../shared/tutor";
+import type { UsageEndpoint } from "../../shared/usage";
 import { checkAnswer } from "../answers/check";
 import { lastBoxedAnswer } from "../answers/extract";
 import type { Credential } from "../accounts/principal";
@@ -61,6 +62,8 @@ export interface TutorAsk {
   admittedAt: number;
   clientSignal: AbortSignal;
   waitUntil: (promise: Promise<unknown>) => void;
+  /** The endpoint the client called, for each generation's ledger record (default: chat completions). */
+  endpoint?: UsageEndpoint;
 }
 
 /** Headers of an inner generation's response that do not describe the tutor answer. */
@@ -85,7 +88,7 @@ export async function createTutorCompletion(env: Env, ask: TutorAsk): Promise<Re
       requestId,
       credential: ask.credential,
       deployment: ask.deployment,
-      prepared: prepareChat(request, ask.model, systemPrompt),
+      prepared: { ...prepareChat(request, ask.model, systemPrompt), ...(ask.endpoint ? { ledgerEndpoint: ask.endpoint } : {}) },
       request,
       cacheControl: ask.cacheControl,
       admittedAt: Date.now(),

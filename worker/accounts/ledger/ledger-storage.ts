@@ -1,10 +1,10 @@
 /**
  * @module ledger-storage
  * The account object's usage ledger in its SQLite (schema in
- * account-storage.ts, versions 2, 3 and 4): one row per settled request, marked
+ * account-storage.ts, versions 2 to 5): one row per settled request, marked
  * once rolled up into D1, and the Idempotency-Key answers kept for retries.
  */
-import type { UsageStatus } from "../../../shared/usage";
+import type { UsageEndpoint, UsageStatus } from "../../../shared/usage";
 import type { LedgerEntry } from "../account-rpc";
 
 type LedgerRow = {
@@ -12,6 +12,7 @@ type LedgerRow = {
   request_id: string;
   key_id: string;
   end_user: string | null;
+  endpoint: string | null;
   model: string;
   backend: string;
   mode: string;
@@ -39,11 +40,12 @@ export class LedgerStorage {
   /** Appends one entry; a second entry for the same request is ignored (exactly one record per request). */
   appendLedger(e: LedgerEntry): boolean {
     const cursor = this.#sql.exec(
-      `INSERT INTO ledger (request_id, key_id, end_user, model, backend, mode, prompt_tokens, completion_tokens, cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING`,
+      `INSERT INTO ledger (request_id, key_id, end_user, endpoint, model, backend, mode, prompt_tokens, completion_tokens, cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(request_id) DO NOTHING`,
       e.request_id,
       e.key_id,
       e.end_user ?? null,
+      e.endpoint ?? null,
       e.model,
       e.backend,
       e.mode,
@@ -128,6 +130,7 @@ function toEntry(row: LedgerRow): LedgerEntry {
     request_id: row.request_id,
     key_id: row.key_id,
     end_user: row.end_user,
+    endpoint: (row.endpoint as UsageEndpoint | null) ?? null,
     model: row.model,
     backend: row.backend,
     mode: row.mode === "test" ? "test" : "live",

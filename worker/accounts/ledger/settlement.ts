@@ -25,7 +25,7 @@
  *   a zero-token record whose model is `answers.check` (`checkSettlement`).
  */
 import type { ChatCompletion, Completion, Usage } from "../../../shared/openai";
-import type { UsageStatus } from "../../../shared/usage";
+import type { UsageEndpoint, UsageStatus } from "../../../shared/usage";
 import { ANSWER_CHECK_MODEL } from "../../../shared/answers";
 import type { SettleRequest } from "../account-rpc";
 
@@ -41,6 +41,8 @@ export interface SettledRequest {
   mode: "live" | "test";
   /** Public model id. */
   model: string;
+  /** The endpoint the request called (the ledger's `endpoint`). */
+  endpoint?: UsageEndpoint | null;
   promptTokensEstimate: number;
   idempotencyKey?: string;
   /** Where the request's clock starts, Unix ms: its duration and time to first token count from here. */
@@ -101,6 +103,7 @@ export function settlement(request: SettledRequest, end: GenerationEnd, now: num
     keyId: request.keyId,
     endUser: request.endUser ?? null,
     model: request.model,
+    endpoint: request.endpoint ?? null,
     backend: end.cached ? CACHE_BACKEND : end.backend,
     mode: request.mode,
     promptTokens,
@@ -118,12 +121,13 @@ export function settlement(request: SettledRequest, end: GenerationEnd, now: num
 export const CHECKER_BACKEND = "checker";
 
 /** The one record of an answer check: no tokens (checks count against requests per minute only). */
-export function checkSettlement(request: Omit<SettledRequest, "model" | "promptTokensEstimate" | "idempotencyKey">, status: UsageStatus, now: number): SettleRequest {
+export function checkSettlement(request: Omit<SettledRequest, "model" | "endpoint" | "promptTokensEstimate" | "idempotencyKey">, status: UsageStatus, now: number): SettleRequest {
   return {
     requestId: request.requestId,
     keyId: request.keyId,
     endUser: request.endUser ?? null,
     model: ANSWER_CHECK_MODEL,
+    endpoint: "answers.check",
     backend: CHECKER_BACKEND,
     mode: request.mode,
     promptTokens: 0,

@@ -1,6 +1,6 @@
 /**
  * @module usage-db
- * The usage ledger in D1 (migrations/0002): written only by the account
+ * The usage ledger in D1 (migrations/0002, 0005 end users, 0006 endpoints): written only by the account
  * objects' roll-ups, read only by the usage APIs. Writing is idempotent:
  * records are keyed by request id, and daily totals are recomputed from them.
  */
@@ -32,15 +32,15 @@ export async function writeUsageRecords(db: D1Database, records: readonly UsageR
   if (records.length === 0) return;
   const rows = records.map((r) => [
     r.request_id, r.account_id, r.key_id, r.model, r.backend, r.mode, r.prompt_tokens, r.completion_tokens,
-    r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, dayOf(r.created_at), r.end_user ?? null,
+    r.cached ? 1 : 0, r.status, r.ttft_ms, r.duration_ms, r.cost_micro_usd, r.created_at, dayOf(r.created_at), r.end_user ?? null, r.endpoint ?? null,
   ]);
   // `WHERE true` tells SQLite's parser the ON CONFLICT clause belongs to the INSERT, not the SELECT's join.
   await db
     .prepare(
       `INSERT INTO usage_records (request_id, account_id, key_id, model, backend, mode, prompt_tokens, completion_tokens,
-         cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day, end_user)
+         cached, status, ttft_ms, duration_ms, cost_micro_usd, created_at, day, end_user, endpoint)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
-         value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15
+         value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14, value ->> 15, value ->> 16
        FROM json_each(?) WHERE true ON CONFLICT(request_id) DO NOTHING`,
     )
     .bind(JSON.stringify(rows))
@@ -95,7 +95,7 @@ export async function pageUsageRecords(
   // One extra row tells whether another page exists.
   const { results } = await db
     .prepare(
-      `SELECT request_id, account_id, key_id, end_user, model, backend, mode, prompt_tokens, completion_tokens, cached, status,
+      `SELECT request_id, account_id, key_id, end_user, endpoint, model, backend, mode, prompt_tokens, completion_tokens, cached, status,
          ttft_ms, duration_ms, cost_micro_usd, created_at
        FROM usage_records WHERE account_id = ?${where.sql}${cursor}
        ORDER BY created_at DESC, request_id DESC LIMIT ?`,

@@ -142,7 +142,7 @@ export function summaryDays(query: UsageSummaryQuery, now: number): { from: stri
 
 export const CSV_COLUMNS = [
   "request_id", "created_at", "account_id", "key_id", "model", "backend", "mode", "status", "cached",
-  "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "cost_micro_usd", "cost_usd", "end_user",
+  "prompt_tokens", "completion_tokens", "ttft_ms", "duration_ms", "cost_micro_usd", "cost_usd", "end_user", "endpoint",
 ] as const;
 
 /**
@@ -162,7 +162,7 @@ export function csvField(value: string | number | boolean | null): string {
 export function csvRow(r: UsageRecord): string {
   const cells = [
     r.request_id, new Date(r.created_at).toISOString(), r.account_id, r.key_id, r.model, r.backend, r.mode, r.status, r.cached,
-    r.prompt_tokens, r.completion_tokens, r.ttft_ms, r.duration_ms, r.cost_micro_usd, formatMicroUsd(r.cost_micro_usd), r.end_user ?? null,
+    r.prompt_tokens, r.completion_tokens, r.ttft_ms, r.duration_ms, r.cost_micro_usd, formatMicroUsd(r.cost_micro_usd), r.end_user ?? null, r.endpoint ?? null,
   ];
   return `${cells.map(csvField).join(",")}\r\n`;
 }
