@@ -111,6 +111,20 @@ describe("the CAS through the CHECKER service binding", { timeout: 60_000 }, () 
     expect(withheld).toContain("answer checker:");
   });
 
+  it("groups symbolic equals in a vote through the whole stack: the direct JSON path and a stream's generation object", async () => {
+    const acct = await limitedAccount();
+    await acct.sim.configure({ final_answers: ["2\\sqrt{2}", "\\sqrt{8}", "3"], tokens_per_second: 2000 });
+    // The prompt and length of final-answer-vote.happy.test.ts, whose answers all end in their box.
+    const question = { messages: [{ role: "user", content: "What is one half as a number?" }], max_tokens: 400, n: 3, vote: true };
+    const expected = { answer: "2\\sqrt{2}", count: 2, of: 3, groups: [{ answer: "2\\sqrt{2}", count: 2, choices: [0, 1] }, { answer: "3", count: 1, choices: [2] }] };
+    const json = (await (await acct.chat(question)).json()) as { vote: unknown };
+    expect(json.vote).toMatchObject(expected);
+    const stream = await (await acct.chat({ ...question, stream: true })).text();
+    const voteChunk = stream.split("\n\n").filter((e) => e.startsWith("data: {") && e.includes('"vote"')).map((e) => JSON.parse(e.slice(6)) as { vote: unknown });
+    expect(voteChunk).toHaveLength(1);
+    expect(voteChunk[0]!.vote).toMatchObject(expected);
+  });
+
   it("enforces the budget and the bounds on the checker's side", async () => {
     const pair = { reference: "(x+1)^2", candidate: "x^2+2x+1" };
     // A caller cannot buy more than one batch's worth of work, and none buys none.
