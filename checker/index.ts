@@ -26,8 +26,8 @@ export default class CheckerEntrypoint extends WorkerEntrypoint implements Check
     return voteWithCas(finalAnswers, workUnits);
   }
 
-  /** Not an HTTP service: only RPC through a service binding. */
+  /** No HTTP API: a plain answer, so a probe (bench/answers.ts) can time a cold start. The work is RPC only. */
   override async fetch(): Promise<Response> {
-    return new Response("limo-checker answers RPC through a service binding only", { status: 404 });
+    return new Response("limo-checker: the answer checker's CAS, over RPC through the CHECKER service binding\n");
   }
 }

@@ -128,9 +128,9 @@ describe("the CAS through the CHECKER service binding", { timeout: 60_000 }, () 
   it("enforces the budget and the bounds on the checker's side", async () => {
     const pair = { reference: "(x+1)^2", candidate: "x^2+2x+1" };
     // A caller cannot buy more than one batch's worth of work, and none buys none.
-    const starved = await env.CHECKER.checkPairs([pair], 0);
+    const starved = await env.CHECKER!.checkPairs([pair], 0);
     expect(starved.results[0]).toMatchObject({ equivalent: null, reason: "work budget spent" });
-    const greedy = await env.CHECKER.checkPairs(Array.from({ length: 200 }, (_, i) => ({ reference: `(x+${i})^3`, candidate: `x^3+${3 * i}x^2+${3 * i * i}x+${i ** 3}` })), 1e12);
+    const greedy = await env.CHECKER!.checkPairs(Array.from({ length: 200 }, (_, i) => ({ reference: `(x+${i})^3`, candidate: `x^3+${3 * i}x^2+${3 * i * i}x+${i ** 3}` })), 1e12);
     expect(greedy.workUnitsSpent).toBeLessThanOrEqual(DEFAULT_BATCH_WORK_UNITS);
     expect(greedy.results.some((r) => r.reason === "work budget spent")).toBe(true);
     await expect(checkPairsWithCas(new Array(MAX_REMOTE_PAIRS + 1).fill(pair), 1000)).rejects.toThrow(/at most/);
