@@ -13,6 +13,7 @@
  * `--no-workers` skips the Workers' rows (they build and boot workerd).
  */
 import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -77,10 +78,27 @@ async function bundleSize(entry: string): Promise<{ raw: number; gzip: number }>
 const STARTUP_TRIALS = 5;
 
 /** One Worker as deployed: its upload's gzipped size and the median of its cold starts. */
-async function deployedWorker(configPath: string, dir: string, spec: { bindings: Record<string, string>; probe: { path: string; method: string; headers: Record<string, string> } }): Promise<{ bundle: Bundle; readyMs: number; firstRequestMs: number }> {
+async function deployedWorker(configPath: string, dir: string, spec: { bindings: Record<string, string>; probe: { path: string; method: string; headers: Record<string, string> } }): Promise<{ bundle: Bundle; parseMs: number; readyMs: number; firstRequestMs: number }> {
   const bundle = await buildWorker(configPath, dir);
+  const parseMs = parseCompileMs(bundle.scriptPath);
   const samples = await timeColdStarts({ configPath, scriptPath: bundle.scriptPath, startupTrials: STARTUP_TRIALS, ...spec }, join(dir, "host.json"));
-  return { bundle, readyMs: quantile(samples.map((s) => s.ready_ms), 0.5), firstRequestMs: quantile(samples.map((s) => s.first_request_ms), 0.5) };
+  return { bundle, parseMs, readyMs: quantile(samples.map((s) => s.ready_ms), 0.5), firstRequestMs: quantile(samples.map((s) => s.first_request_ms), 0.5) };
+}
+
+const PARSE_TRIALS = 15;
+
+/**
+ * V8's parse and compile of a bundle as an ES module (CPU time, median of
+ * PARSE_TRIALS), the part of a cold start that grows with the bundle: in a
+ * child Node with `vm.SourceTextModule`, each trial's source made unique so
+ * V8's compilation cache cannot answer it.
+ */
+function parseCompileMs(scriptPath: string): number {
+  const child = `const vm = require("node:vm"); const code = require("node:fs").readFileSync(${JSON.stringify(scriptPath)}, "utf8"); const xs = [];
+    for (let i = 0; i < ${PARSE_TRIALS}; i++) { const t = process.cpuUsage(); new vm.SourceTextModule(code + "\\n// trial " + i + " " + Math.random()); const d = process.cpuUsage(t); xs.push((d.user + d.system) / 1000); }
+    xs.sort((a, b) => a - b); console.log(xs[Math.floor(xs.length / 2)]);`;
+  const out = execFileSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", "-e", child], { encoding: "utf8" });
+  return Number(out.trim());
 }
 
 const RPC_CALLS = 200;
@@ -159,8 +177,10 @@ if (workers) {
   const { main, checker, rpcMs } = workers;
   rows.push(
     ["main Worker as deployed, gzip (wrangler deploy --dry-run)", kib(main.bundle.gzipBytes)],
+    [`main Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${main.parseMs.toFixed(1)} ms`],
     [`main Worker cold start, median of ${STARTUP_TRIALS} (workerd boot to listening / first request)`, `${main.readyMs.toFixed(0)} ms / ${main.firstRequestMs.toFixed(1)} ms`],
     ["checker Worker as deployed, gzip", kib(checker.bundle.gzipBytes)],
+    [`checker Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${checker.parseMs.toFixed(1)} ms`],
     [`checker Worker cold start, median of ${STARTUP_TRIALS}`, `${checker.readyMs.toFixed(0)} ms / ${checker.firstRequestMs.toFixed(1)} ms`],
     [`RPC round trip over the CHECKER binding, mean of ${RPC_CALLS} (local workerd)`, `${rpcMs.toFixed(2)} ms`],
   );
