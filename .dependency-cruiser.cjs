@@ -114,6 +114,30 @@ module.exports = {
       to: { path: "^dashboard/" },
     },
     {
+      name: "cas-outside-the-worker",
+      severity: "error",
+      comment:
+        "The CAS (@cortex-js/compute-engine, ~1.2 MiB gzipped) runs in the checker Worker (checker/), behind the CHECKER service binding: " +
+        "nothing reachable from the main Worker's entry, dynamic import() included, may bring it into the bundle and the start-up of every generation. " +
+        "Pass the CAS as a capability (answers/cas.ts), never import it.",
+      from: { path: "^worker/index\\.ts$" },
+      to: { path: ["^worker/answers/symbolic\\.ts$", "(^|/)node_modules/@cortex-js/compute-engine/"], reachable: true },
+    },
+    {
+      name: "checker-uses-the-answers",
+      severity: "error",
+      comment: "The checker Worker is the answer pipeline with the CAS: it imports worker/answers/ and shared/ (modules), nothing that touches the main Worker's bindings.",
+      from: { path: "^checker/" },
+      to: { path: "^(worker|shared)/", pathNot: ["^worker/answers/", "^worker/core/log\\.ts$", "^shared/"] },
+    },
+    {
+      name: "nothing-imports-the-checker",
+      severity: "error",
+      comment: "The checker Worker is reached over its service binding, never imported (that would bring the CAS back into the main Worker).",
+      from: { path: "^(worker|shared|gpu|dashboard)/" },
+      to: { path: "^checker/" },
+    },
+    {
       name: "simulator-stands-alone",
       severity: "error",
       comment: "gpu/sim is a vLLM-compatible server of its own: it never imports the Worker.",
@@ -132,7 +156,8 @@ module.exports = {
     // Type-only imports are edges too: an import circle closed by types still ties its modules together.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: "tsconfig.json" },
-    includeOnly: "^(worker|shared|gpu/sim|dashboard/src)/",
+    // The CAS package is in the graph only as a leaf, so cas-outside-the-worker can see an import of it.
+    includeOnly: ["^(worker|shared|gpu/sim|dashboard/src|checker)/", "^node_modules/@cortex-js/compute-engine/"],
     doNotFollow: { path: "node_modules" },
     exclude: { path: "^gpu/sim/node-server\\.ts$" },
     enhancedResolveOptions: { extensions: [".ts", ".js"] },

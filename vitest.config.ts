@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { buildChecker } from "./scripts/build-checker.ts";
 import { buildDashboard } from "./scripts/build-dashboard.ts";
 
 /**
@@ -10,7 +11,11 @@ import { buildDashboard } from "./scripts/build-dashboard.ts";
  * The simulator is started once on a free loopback port by the global setup.
  * D1 migrations are read here (Node side) and applied by tests/setup-d1.ts.
  * The dashboard's static assets are built here too (wrangler.toml's [assets]
- * must exist before workerd starts; `wrangler dev` builds them itself).
+ * must exist before workerd starts; `wrangler dev` builds them itself), and the
+ * checker Worker (checker/), which runs beside the Worker under test as an
+ * auxiliary Worker behind its `CHECKER` service binding (wrangler.toml), as
+ * in production; `CHECKER_DOWN` is a binding to a Worker that answers no RPC,
+ * for the tests of a checker that fails.
  */
 export default defineConfig({
   test: {
@@ -20,9 +25,21 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => {
             await buildDashboard({ quiet: true });
+            const checkerScript = await buildChecker();
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                workers: [
+                  // checker/wrangler.toml's name, date and flags: the `CHECKER` binding names it.
+                  { name: "limo-checker", modules: true, scriptPath: checkerScript, compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] },
+                  {
+                    name: "limo-checker-down",
+                    modules: true,
+                    script: 'export default { fetch() { return new Response("checker down", { status: 503 }); } };',
+                    compatibilityDate: "2026-11-01",
+                  },
+                ],
+                serviceBindings: { CHECKER_DOWN: "limo-checker-down" },
                 bindings: {
                   TEST_MIGRATIONS: await readD1Migrations(fileURLToPath(new URL("./migrations", import.meta.url))),
                   // wrangler.toml says production; the tests run as `npm run dev` does.

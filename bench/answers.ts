@@ -5,14 +5,25 @@
  * the first time; median and p95 CPU per check (process.cpuUsage, user +
  * system) for string/numeric cases and for symbolic cases, with the work
  * units each spends (the budget's currency, so a budget in units can be read
- * as CPU); and the bundled, minified, gzipped size of the checker with and
- * without the CAS (esbuild, as wrangler bundles).
+ * as CPU); the bundled, minified, gzipped size of the answer pipeline
+ * without the CAS (what the main Worker carries) and of the checker Worker;
+ * and both Workers as `wrangler deploy` would upload them (gzipped bundle)
+ * and their cold start (bench/workers.ts, the path the gateway rows take),
+ * plus the round trip of one RPC over the `CHECKER` service binding.
+ * `--no-workers` skips the Workers' rows (they build and boot workerd).
  */
-import { build, type Plugin } from "esbuild";
+import { build } from "esbuild";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { checkAnswer, WorkBudget } from "../worker/answers/check";
+import type { SymbolicComparer } from "../worker/answers/cas";
+import { buildWorker, gatewayBindings, ROOT, timeColdStarts, type Bundle } from "./workers";
 
 const ROUNDS = 40;
 const STRING_NUMERIC: [string, string][] = [
@@ -40,13 +51,13 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
 }
 
-async function measure(pairs: [string, string][]): Promise<{ median: number; p95: number; units: number }> {
+async function measure(pairs: [string, string][], cas: SymbolicComparer): Promise<{ median: number; p95: number; units: number }> {
   const times: number[] = [];
   const units: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const [a, b] of pairs) {
       const budget = new WorkBudget();
-      times.push(await cpuMs(() => checkAnswer(a, b, { budget })));
+      times.push(await cpuMs(() => checkAnswer(a, b, { budget, cas })));
       units.push(budget.spent);
     }
     if (r % 10 === 9) process.stderr.write(`  round ${r + 1}/${ROUNDS}\n`);
@@ -54,19 +65,70 @@ async function measure(pairs: [string, string][]): Promise<{ median: number; p95
   return { median: quantile(times, 0.5), p95: quantile(times, 0.95), units: quantile(units, 0.5) };
 }
 
-async function bundleSize(withCas: boolean): Promise<{ raw: number; gzip: number }> {
-  const keepOut: Plugin = {
-    name: "cas-outside",
-    setup(b) {
-      b.onResolve({ filter: /\/symbolic$/ }, (args) => (withCas ? undefined : { path: args.path, external: true }));
-    },
-  };
+async function bundleSize(entry: string): Promise<{ raw: number; gzip: number }> {
   const out = await build({
-    entryPoints: [fileURLToPath(new URL("../worker/answers/check.ts", import.meta.url))],
-    bundle: true, minify: true, format: "esm", platform: "neutral", write: false, plugins: [keepOut], logLevel: "silent",
+    entryPoints: [fileURLToPath(new URL(entry, import.meta.url))],
+    bundle: true, minify: true, format: "esm", platform: "neutral", write: false, logLevel: "silent",
+    conditions: ["workerd", "worker", "browser"], mainFields: ["module", "main"], external: ["cloudflare:*", "node:*"],
   });
   const code = (out.outputFiles[0] as { contents: Uint8Array }).contents;
   return { raw: code.length, gzip: gzipSync(code).length };
+}
+
+const STARTUP_TRIALS = 5;
+
+/** One Worker as deployed: its upload's gzipped size and the median of its cold starts. */
+async function deployedWorker(configPath: string, dir: string, spec: { bindings: Record<string, string>; probe: { path: string; method: string; headers: Record<string, string> } }): Promise<{ bundle: Bundle; parseMs: number; readyMs: number; firstRequestMs: number }> {
+  const bundle = await buildWorker(configPath, dir);
+  const parseMs = parseCompileMs(bundle.scriptPath);
+  const samples = await timeColdStarts({ configPath, scriptPath: bundle.scriptPath, startupTrials: STARTUP_TRIALS, ...spec }, join(dir, "host.json"));
+  return { bundle, parseMs, readyMs: quantile(samples.map((s) => s.ready_ms), 0.5), firstRequestMs: quantile(samples.map((s) => s.first_request_ms), 0.5) };
+}
+
+const PARSE_TRIALS = 15;
+
+/**
+ * V8's parse and compile of a bundle as an ES module (CPU time, median of
+ * PARSE_TRIALS), the part of a cold start that grows with the bundle: in a
+ * child Node with `vm.SourceTextModule`, each trial's source made unique so
+ * V8's compilation cache cannot answer it.
+ */
+function parseCompileMs(scriptPath: string): number {
+  const child = `const vm = require("node:vm"); const code = require("node:fs").readFileSync(${JSON.stringify(scriptPath)}, "utf8"); const xs = [];
+    for (let i = 0; i < ${PARSE_TRIALS}; i++) { const t = process.cpuUsage(); new vm.SourceTextModule(code + "\\n// trial " + i + " " + Math.random()); const d = process.cpuUsage(t); xs.push((d.user + d.system) / 1000); }
+    xs.sort((a, b) => a - b); console.log(xs[Math.floor(xs.length / 2)]);`;
+  const out = execFileSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", "-e", child], { encoding: "utf8" });
+  return Number(out.trim());
+}
+
+const RPC_CALLS = 200;
+
+/**
+ * The round trip of one `checkPairs` RPC over a service binding, timed inside
+ * workerd by a caller Worker (the clock advances across I/O): a pair the
+ * checker decides without the CAS, so what is timed is the call itself.
+ */
+async function rpcRoundTripMs(checkerScript: string): Promise<number> {
+  const caller = `export default { async fetch(request, env) {
+    await env.CHECKER.checkPairs([{ reference: "1", candidate: "1" }], 1000);
+    const start = Date.now();
+    for (let i = 0; i < ${RPC_CALLS}; i++) await env.CHECKER.checkPairs([{ reference: "\\\\frac{1}{2}", candidate: "0.5" }], 1000);
+    return new Response(String((Date.now() - start) / ${RPC_CALLS}));
+  } };`;
+  // Miniflare 5 takes its own shape; the V4 one (as wrangler writes it) converts.
+  const mf = new Miniflare(convertV4MiniflareOptions({
+    telemetry: { enabled: false },
+    workers: [
+      { name: "caller", modules: true, script: caller, compatibilityDate: "2026-11-01", serviceBindings: { CHECKER: "limo-checker" } },
+      // Module names are relative to rootPath (as in worker-host.ts).
+      { name: "limo-checker", modules: true, rootPath: dirname(checkerScript), scriptPath: checkerScript, compatibilityDate: "2026-11-01", compatibilityFlags: ["nodejs_compat"] },
+    ],
+  }));
+  try {
+    return Number(await (await mf.dispatchFetch("http://bench/")).text());
+  } finally {
+    await mf.dispose();
+  }
 }
 
 process.stderr.write("importing the CAS...\n");
@@ -77,12 +139,26 @@ const t1 = performance.now();
 symbolic.compareExpressions("1", "1", new WorkBudget(), false);
 const engineMs = performance.now() - t1;
 process.stderr.write("string and numeric checks...\n");
-const plain = await measure(STRING_NUMERIC);
+const plain = await measure(STRING_NUMERIC, symbolic.symbolicComparer);
 process.stderr.write("symbolic checks...\n");
-const sym = await measure(SYMBOLIC);
+const sym = await measure(SYMBOLIC, symbolic.symbolicComparer);
 process.stderr.write("bundling...\n");
-const without = await bundleSize(false);
-const withCas = await bundleSize(true);
+const pipeline = await bundleSize("../worker/answers/check.ts");
+const checkerOnly = await bundleSize("../checker/index.ts");
+let workers: { main: Awaited<ReturnType<typeof deployedWorker>>; checker: Awaited<ReturnType<typeof deployedWorker>>; rpcMs: number } | null = null;
+if (!process.argv.includes("--no-workers")) {
+  const work = mkdtempSync(join(tmpdir(), "bench-answers-"));
+  try {
+    process.stderr.write(`the main Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
+    const main = await deployedWorker(join(ROOT, "wrangler.toml"), join(work, "main"), { bindings: gatewayBindings("http://127.0.0.1:9"), probe: { path: "/healthz", method: "GET", headers: {} } });
+    process.stderr.write(`the checker Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
+    const checker = await deployedWorker(join(ROOT, "checker", "wrangler.toml"), join(work, "checker"), { bindings: {}, probe: { path: "/", method: "GET", headers: {} } });
+    process.stderr.write("the RPC round trip...\n");
+    workers = { main, checker, rpcMs: await rpcRoundTripMs(checker.bundle.scriptPath) };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
 
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 const rows: [string, string][] = [
@@ -94,9 +170,21 @@ const rows: [string, string][] = [
   [`symbolic check, median CPU (${SYMBOLIC.length} pairs x ${ROUNDS})`, `${sym.median.toFixed(2)} ms`],
   ["symbolic check, p95 CPU", `${sym.p95.toFixed(2)} ms`],
   ["symbolic check, median work units", String(sym.units)],
-  ["checker bundle without the CAS (minified / gzip)", `${kib(without.raw)} / ${kib(without.gzip)}`],
-  ["checker bundle with the CAS (minified / gzip)", `${kib(withCas.raw)} / ${kib(withCas.gzip)}`],
+  ["answer pipeline without the CAS, in the main Worker (minified / gzip)", `${kib(pipeline.raw)} / ${kib(pipeline.gzip)}`],
+  ["checker Worker's code with the CAS (minified / gzip)", `${kib(checkerOnly.raw)} / ${kib(checkerOnly.gzip)}`],
 ];
+if (workers) {
+  const { main, checker, rpcMs } = workers;
+  rows.push(
+    ["main Worker as deployed, gzip (wrangler deploy --dry-run)", kib(main.bundle.gzipBytes)],
+    [`main Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${main.parseMs.toFixed(1)} ms`],
+    [`main Worker cold start, median of ${STARTUP_TRIALS} (workerd boot to listening / first request)`, `${main.readyMs.toFixed(0)} ms / ${main.firstRequestMs.toFixed(1)} ms`],
+    ["checker Worker as deployed, gzip", kib(checker.bundle.gzipBytes)],
+    [`checker Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${checker.parseMs.toFixed(1)} ms`],
+    [`checker Worker cold start, median of ${STARTUP_TRIALS}`, `${checker.readyMs.toFixed(0)} ms / ${checker.firstRequestMs.toFixed(1)} ms`],
+    [`RPC round trip over the CHECKER binding, mean of ${RPC_CALLS} (local workerd)`, `${rpcMs.toFixed(2)} ms`],
+  );
+}
 const width = Math.max(...rows.map(([k]) => k.length));
 console.log(`| ${"measure".padEnd(width)} | value |\n| ${"-".repeat(width)} | --- |`);
 for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);

@@ -10,6 +10,7 @@
  */
 import { LeakGuard } from "../worker/answers/leak-guard";
 import { guardText } from "../worker/tutoring/guarded-relay";
+import { inProcessChecker } from "../checker/pipeline";
 
 const ROUNDS = 20;
 const REFERENCE = "\\frac{1}{2}";
@@ -50,9 +51,9 @@ const perToken: number[] = [];
 const perText: number[] = [];
 const held: number[] = [];
 // Warm up the checker's code paths (no CAS is needed for these numbers).
-await guardText(hint, REFERENCE);
+await guardText(hint, REFERENCE, inProcessChecker);
 for (let r = 0; r < ROUNDS; r++) {
-  const guard = new LeakGuard(REFERENCE);
+  const guard = new LeakGuard(REFERENCE, { remote: inProcessChecker });
   const start = process.cpuUsage();
   for (const p of pieces) {
     await guard.push(p);
@@ -61,7 +62,7 @@ for (let r = 0; r < ROUNDS; r++) {
   await guard.end();
   perToken.push(cpuMs(start) / pieces.length);
   const t = process.cpuUsage();
-  await guardText(hint, REFERENCE);
+  await guardText(hint, REFERENCE, inProcessChecker);
   perText.push(cpuMs(t));
   if (r % 5 === 4) process.stderr.write(`  round ${r + 1}/${ROUNDS}\n`);
 }

@@ -16,7 +16,7 @@
  */
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare, type MiniflareOptions, type V4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare, type MiniflareOptions, type V4MiniflareOptions, type V4ServiceDesignator } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_readConfig, unstable_splitSqlQuery } from "wrangler";
 import { findDescendant } from "./proc";
 
@@ -93,10 +93,23 @@ function miniflareOptions(spec: HostSpec): MiniflareOptions {
         modules: true,
         scriptPath: spec.scriptPath,
         bindings: { ...(workerOptions.bindings ?? {}), ...spec.bindings },
+        serviceBindings: ownServiceBindings(workerOptions.serviceBindings as Record<string, V4ServiceDesignator> | undefined),
       },
     ],
   };
   return convertV4MiniflareOptions(options);
+}
+
+/**
+ * Service bindings to another Worker (the checker Worker, `CHECKER`) are left
+ * unbound: this host runs one Worker, and its start-up and CPU are that
+ * Worker's alone (the checker is timed on its own: bench/answers.ts). A
+ * Worker without its binding answers what needs it with null.
+ */
+function ownServiceBindings(bindings: Record<string, V4ServiceDesignator> | undefined): Record<string, V4ServiceDesignator> | undefined {
+  if (!bindings) return undefined;
+  const named = (target: unknown) => typeof target === "object" && target !== null && typeof (target as { name?: unknown }).name === "string";
+  return Object.fromEntries(Object.entries(bindings).filter(([, target]) => !named(target)));
 }
 
 async function coldStart(spec: HostSpec): Promise<{ mf: Miniflare; url: string; sample: StartupSample }> {

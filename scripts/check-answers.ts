@@ -9,6 +9,7 @@
  */
 import { parseArgs } from "node:util";
 import { checkAnswers, MAX_CHECK_CANDIDATES, type CheckResult } from "../worker/answers/check";
+import { symbolicComparer } from "../worker/answers/symbolic";
 
 export const CHECK_USAGE = `Usage: npm run admin -- check REFERENCE CANDIDATE... [--extract] [--json]
   Checks each candidate against the reference with the API's answer checker, locally.
@@ -31,7 +32,7 @@ export async function runCheck(argv: readonly string[], out: (line: string) => v
     out(CHECK_USAGE);
     return 2;
   }
-  const results = await checkAnswers(reference, candidates, { extract: values.extract === true });
+  const results = await checkAnswers(reference, candidates, { extract: values.extract === true, cas: symbolicComparer });
   out(values.json ? JSON.stringify({ object: "answer.check", results: results.map((r, i) => ({ candidate: candidates[i], ...r })) }, null, 2) : formatChecks(candidates, results));
   return results.every((r) => r.equivalent === true) ? 0 : 3;
 }

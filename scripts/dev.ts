@@ -3,7 +3,9 @@
  * Starts the vLLM simulator (unless BACKENDS names other backends), applies
  * local D1 migrations, runs `wrangler dev` with BACKENDS pointing at the
  * simulator, waits until the API answers, prints the URL and the dev key, and
- * stops everything on Ctrl-C or SIGTERM.
+ * stops everything on Ctrl-C or SIGTERM. One `wrangler dev` runs both Workers:
+ * the API (wrangler.toml, first: it gets the port) and the checker Worker
+ * (checker/wrangler.toml) behind its `CHECKER` service binding.
  *
  * Environment: PORT (Worker, default 8787), SIM_PORT (simulator, default 8000),
  * SIM_TOKENS_PER_SECOND (its pace, default 40; 0 = as fast as possible),
@@ -109,6 +111,8 @@ async function main(): Promise<void> {
 
   const wrangler = run([
     "dev",
+    "--config", "wrangler.toml",
+    "--config", join("checker", "wrangler.toml"),
     "--ip", HOST,
     "--port", String(PORT),
     "--var", `BACKENDS:${backends}`,

@@ -5,6 +5,7 @@
  * the entry point imports an object's implementation.
  */
 import type { AccountRpc } from "./accounts/account-rpc";
+import type { CheckerRpc } from "./answers/checker-rpc";
 import type { BackendSecrets, RoutingVars } from "./core/vars";
 import type { GenerationRpc } from "./generations/generation-rpc";
 import type { ResponseStoreRpc } from "./responses/response-store-rpc";
@@ -38,6 +39,8 @@ export interface Env extends RoutingVars, BackendSecrets {
   BACKEND_POOL: DurableObjectNamespace<PoolRpc>;
   /** Tutor modes: how many times a leaking JSON hint or feedback is generated again before its leaks are redacted (default 2, at most 5). */
   TUTOR_MAX_REGENERATIONS?: string;
+  /** The checker Worker (checker/, `limo-checker`): the CAS step of answer checks, votes and tutor guards. Absent: those pairs are null. */
+  CHECKER?: Service<CheckerRpc>;
   /** UTC hours `start-end` (e.g. `7-19`) during which the cron keeps GPU backends warm; absent: never. */
   PREWARM_HOURS_UTC?: string;
 }

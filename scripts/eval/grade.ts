@@ -8,6 +8,7 @@
  */
 import { checkAnswer } from "../../worker/answers/check";
 import { extractAnswer } from "../../worker/answers/extract";
+import { symbolicComparer } from "../../worker/answers/symbolic";
 import { voteOnAnswers } from "../../worker/answers/vote";
 
 export interface Grade {
@@ -20,7 +21,7 @@ export interface Grade {
 export async function gradeResponse(reference: string, text: string): Promise<Grade> {
   const extracted = extractAnswer(text);
   if (extracted === null) return { extracted, correct: false, method: "no_answer" };
-  const verdict = await checkAnswer(reference, extracted);
+  const verdict = await checkAnswer(reference, extracted, { cas: symbolicComparer });
   return { extracted, correct: verdict.equivalent, method: verdict.method };
 }
 
@@ -34,8 +35,8 @@ export interface MajorityVote {
 
 /** maj@K: the answer most samples agree on (grouped by equivalence, as the API's `vote`), checked against the reference. */
 export async function gradeMajority(reference: string, extracted: readonly (string | null)[]): Promise<MajorityVote> {
-  const vote = await voteOnAnswers([...extracted]);
+  const vote = await voteOnAnswers([...extracted], { cas: symbolicComparer });
   if (vote.answer === null) return { answer: null, count: 0, of: vote.of, correct: false, method: "no_answer" };
-  const verdict = await checkAnswer(reference, vote.answer);
+  const verdict = await checkAnswer(reference, vote.answer, { cas: symbolicComparer });
   return { answer: vote.answer, count: vote.count, of: vote.of, correct: verdict.equivalent, method: verdict.method };
 }

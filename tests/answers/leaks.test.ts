@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_REDACTION, LeakGuard, MAX_HELD_CHARS, stableLength } from "../../worker/answers/leak-guard";
-import { findAnswerLeaks, redactLeaks } from "../../worker/answers/leaks";
+import * as guard from "../../worker/answers/leak-guard";
+import { DEFAULT_REDACTION, MAX_HELD_CHARS, stableLength } from "../../worker/answers/leak-guard";
+import * as leaks from "../../worker/answers/leaks";
+import { redactLeaks } from "../../worker/answers/leaks";
+import { symbolicComparer } from "../../worker/answers/symbolic";
+
+// The pure guard with its CAS injected (the main Worker's guard sends these probes to the checker Worker instead).
+const findAnswerLeaks = (text: string, reference: string, options: leaks.LeakOptions = {}) => leaks.findAnswerLeaks(text, reference, { cas: symbolicComparer, ...options });
+class LeakGuard extends guard.LeakGuard {
+  constructor(reference: string, options: guard.LeakGuardOptions = {}) {
+    super(reference, { cas: symbolicComparer, ...options });
+  }
+}
 
 const HALF = "\\frac{1}{2}";
 

@@ -8,6 +8,7 @@ import { expect } from "vitest";
 import type { ChatCompletion, ChatCompletionChunk } from "../../shared/openai";
 import type { TutorResult } from "../../shared/tutor";
 import { checkAnswer } from "../../worker/answers/check";
+import { symbolicComparer } from "../../worker/answers/symbolic";
 import { limitedAccount, type LimitedAccount } from "../helpers/limits";
 import { jsonChunks, readEvents } from "../helpers/sse";
 
@@ -52,7 +53,7 @@ export async function answerPieces(text: string, reference: string): Promise<str
     for (const m of text.matchAll(pattern)) {
       const piece = m[0].trim();
       if (/^\\(boxed|fbox)$/.test(piece) || /half|fifty|point/i.test(piece)) found.push(piece);
-      else if ((await checkAnswer(reference, piece)).equivalent !== false) found.push(piece);
+      else if ((await checkAnswer(reference, piece, { cas: symbolicComparer })).equivalent !== false) found.push(piece);
     }
   }
   return found;

@@ -1,7 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
 import type { ChatCompletion } from "../../shared/openai";
 import { sseEvent } from "../../shared/sse";
+import { remoteCas } from "../../worker/answers/checker-rpc";
 import { guardedChatStream } from "../../worker/tutoring/guarded-relay";
 import { HALF, PROBLEM, answerPieces, expectNoLeak, hintBody, readTutorStream, tutorAccount, type TutorAnswer, type TutorChunk } from "./tutor-helpers";
 
@@ -22,6 +24,8 @@ function upstream(pieces: string[]): ReadableStream<Uint8Array> {
 async function relayed(pieces: string[], reference = HALF): Promise<{ text: string; body: string }> {
   const stream = guardedChatStream(upstream(pieces), {
     reference,
+    // The real checker Worker behind the binding, as the tutor service passes it.
+    remote: remoteCas(env.CHECKER),
     includeUsage: false,
     earlierUsage: [],
     tutor: (redactions) => ({ mode: "hint", redactions, regenerations: 0, reference_source: "request", generations: [] }),

@@ -58,6 +58,11 @@ export class WorkBudget {
     return false;
   }
 
+  /** Units still to spend (0 once the clock ran out). */
+  get left(): number {
+    return this.exhausted ? 0 : this.#left;
+  }
+
   /** Units used so far. */
   get spent(): number {
     return this.#total - this.#left;

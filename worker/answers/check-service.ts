@@ -14,6 +14,7 @@ import { admitGeneration } from "../accounts/limits/admission-service";
 import type { Credential } from "../accounts/principal";
 import type { Env } from "../env";
 import { checkAnswers, DEFAULT_BATCH_WORK_UNITS } from "./check";
+import { remoteCas } from "./checker-rpc";
 
 export interface CheckAsk {
   requestId: string;
@@ -44,7 +45,12 @@ export async function checkForAccount(env: Env, ask: CheckAsk): Promise<{ body: 
   try {
     const { reference, candidates } = ask.request;
     // One budget for the whole call (DEFAULT_BATCH_WORK_UNITS, ~240 ms of CPU at most): past it, null.
-    const results = await checkAnswers(reference, candidates, { extract: ask.request.extract === true, workUnits: DEFAULT_BATCH_WORK_UNITS });
+    // Every step but the CAS runs here; the pairs that need it go to the checker Worker in one call.
+    const results = await checkAnswers(reference, candidates, {
+      extract: ask.request.extract === true,
+      workUnits: DEFAULT_BATCH_WORK_UNITS,
+      remote: remoteCas(env.CHECKER, ask.requestId),
+    });
     settle("ok");
     return {
       body: { object: "answer.check", results: results.map((r, i) => ({ candidate: candidates[i]!, ...r })) },

@@ -8,7 +8,7 @@
  * length, a different letter); where parts are only undecided, so is the whole.
  */
 import { normalizeAnswer } from "./normalize";
-import { compareScalars, guarded, loadSymbolic, type ScalarContext, type SideFlags } from "./scalar";
+import { compareScalars, guarded, withoutCas, type ScalarContext, type SideFlags } from "./scalar";
 import { isSingleVariable, parseShape, type Shape } from "./shape";
 import { BUDGET_SPENT, different, equal, undecided, type CheckMethod, type Verdict } from "./verdict";
 
@@ -70,9 +70,9 @@ async function compareEquations(a: Shape, b: Shape, ctx: CompareContext): Promis
     // `x = 5` against `k = 5`: two names for one value (LIMO strips both names).
     const [ra, rb] = [rhs(a), rhs(b)];
     if (isSingleVariable(a.lhs) && isSingleVariable(b.lhs) && isConstant(ra) && isConstant(rb)) return compareShapes(ra, rb, ctx);
-    if (!ctx.symbolic) return undecided("needs the CAS");
-    const { compareEquations: cas } = await loadSymbolic();
-    return guarded(() => cas([a.lhs, a.rhs], [b.lhs, b.rhs], ctx.budget));
+    const cas = ctx.cas;
+    if (cas === null) return withoutCas(ctx);
+    return guarded(() => cas.compareEquations([a.lhs, a.rhs], [b.lhs, b.rhs], ctx.budget));
   }
   const eq = (a.kind === "equation" ? a : b) as Extract<Shape, { kind: "equation" }>;
   if (!isSingleVariable(eq.lhs)) {

@@ -10,7 +10,7 @@
  * one of its items or sides, or one number or fragment inside it is.
  */
 import { DEFAULT_BATCH_WORK_UNITS, WorkBudget } from "./budget";
-import { checkAnswer, type CheckOptions } from "./check";
+import { checkLocally, resolvePending, type CheckOptions, type LocalCheck } from "./check";
 import { isConstant } from "./compare";
 import { matchBrace, splitTopLevel } from "./latex";
 import { normalizeAnswer } from "./normalize";
@@ -29,7 +29,7 @@ export interface Leak {
   equivalent: true | null;
 }
 
-export type LeakOptions = Pick<CheckOptions, "symbolic" | "workUnits" | "budget" | "clock">;
+export type LeakOptions = Pick<CheckOptions, "cas" | "remote" | "workUnits" | "budget" | "clock">;
 
 const MATH = /\$\$([\s\S]*?)\$\$|(?<!\\)\$((?:\\\$|[^$])+?)\$|\\\(([\s\S]*?)\\\)|\\\[([\s\S]*?)\\\]|\\begin\{(equation|align|gather|multline)\*?\}([\s\S]*?)\\end\{\5\*?\}/g;
 const BOX = /\\(?:boxed|fbox)(?![A-Za-z])/g;
@@ -48,19 +48,39 @@ interface Candidate {
   probes: string[];
 }
 
-/** The spans of `text` that give `reference` away, in order, not overlapping. */
+/**
+ * The spans of `text` that give `reference` away, in order, not overlapping.
+ * Each candidate's probes are checked in order until one is not ruled out;
+ * without the CAS here, the probes left to it go to `remote` in one call for
+ * the whole text, and the walk is then finished with their answers (a probe
+ * still undecided is a leak).
+ */
 export async function findAnswerLeaks(text: string, reference: string, options: LeakOptions = {}): Promise<Leak[]> {
   const budget = options.budget ?? new WorkBudget(options.workUnits ?? DEFAULT_BATCH_WORK_UNITS, options.clock);
   const referenceIsConstant = isConstantAnswer(reference);
-  const leaks: Leak[] = [];
+  const checked: LocalCheck[] = [];
+  // Per candidate, the indexes into `checked` of its probes, in order, up to the first not ruled out here.
+  const walks: { c: Candidate; probes: number[] }[] = [];
   for (const c of candidates(text)) {
-    let verdict: true | null | false = false;
-    if (c.kind === "boxed") verdict = true;
+    const walk = { c, probes: [] as number[] };
+    walks.push(walk);
+    if (c.kind === "boxed") continue;
     for (const probe of c.probes) {
-      if (verdict !== false) break;
       // A fragment without digits or constants cannot be a number (`\angle ABC` is not 1/2).
       if (referenceIsConstant && !/\d|\\pi|\\infty|\\sqrt|\bi\b|\be\b/.test(probe) && parseNumberWords(probe).length === 0) continue;
-      const r = await checkAnswer(reference, probe, { symbolic: options.symbolic, budget });
+      const local = await checkLocally(reference, probe, { cas: options.cas ?? null }, budget);
+      walk.probes.push(checked.push(local) - 1);
+      // A probe the CAS may still rule out does not end the walk; any other verdict but false does.
+      if (local.pending === null && local.result.equivalent !== false) break;
+    }
+  }
+  const resolved = await resolvePending(checked, options.remote ?? null, budget);
+  const leaks: Leak[] = [];
+  for (const { c, probes } of walks) {
+    let verdict: true | null | false = c.kind === "boxed" ? true : false;
+    for (const i of probes) {
+      if (verdict !== false) break;
+      const r = resolved.get(i) ?? (checked[i] as LocalCheck).result;
       if (r.equivalent !== false) verdict = r.equivalent;
     }
     if (verdict !== false) leaks.push({ start: c.start, end: c.end, text: text.slice(c.start, c.end), kind: c.kind, equivalent: verdict });

@@ -3,10 +3,11 @@
  * Compares two single values: exact numbers first (BigInt rationals, with the
  * rounding tolerance only for a decimal that may be a rounding), numbers
  * written in a base (`4210_{5}`), percent and degrees read both ways when one
- * side carries the sign, then the CAS step for everything else, loaded on
- * first use with a dynamic `import()`.
+ * side carries the sign, then the CAS step for everything else, when the
+ * context holds one (cas.ts): without it, undecided "needs the CAS".
  */
 import type { WorkBudget } from "./budget";
+import { NEEDS_CAS, type CasNeed, type SymbolicComparer } from "./cas";
 import { equalRationals, parseNumericLiteral, rational, toNumber, type NumericLiteral, type Rational } from "./rational";
 import { withinRounding } from "./numeric";
 import { BUDGET_SPENT, different, equal, undecided, type Verdict } from "./verdict";
@@ -17,19 +18,17 @@ export interface SideFlags {
   degrees: boolean;
 }
 
-/** What a comparison may use: the shared budget and whether the CAS may be loaded. */
+/** What a comparison may use: the shared budget, and the CAS or null (then `need` records that it was wanted). */
 export interface ScalarContext {
   budget: WorkBudget;
-  symbolic: boolean;
+  cas: SymbolicComparer | null;
+  need: CasNeed;
 }
 
-type SymbolicModule = typeof import("./symbolic");
-let symbolicModule: Promise<SymbolicModule> | null = null;
-
-/** The CAS step, imported once per isolate on first use. */
-export function loadSymbolic(): Promise<SymbolicModule> {
-  symbolicModule ??= import("./symbolic");
-  return symbolicModule;
+/** Undecided for want of the CAS, noted in the context so the caller can send the pair where the CAS is. */
+export function withoutCas(ctx: ScalarContext): Verdict {
+  ctx.need.needed = true;
+  return undecided(NEEDS_CAS);
 }
 
 const BASE_LITERAL = /^(\w+)_\{?(\d+)\}?$/;
@@ -46,12 +45,13 @@ export async function compareScalars(refText: string, candText: string, refFlags
   const x = parseNumericLiteral(ref);
   const y = parseNumericLiteral(cand);
   if (x && y) return compareLiterals(x, y, refFlags.percent || candFlags.percent, refFlags, candFlags);
-  if (!ctx.symbolic) return undecided("needs the CAS");
+  const cas = ctx.cas;
+  if (cas === null) return withoutCas(ctx);
   // The CAS reads `58,500` as a list: give it the number.
   if (x) ref = latexOf(x);
   if (y) cand = latexOf(y);
   const approximate = ROUNDED_DECIMAL.test(ref) || ROUNDED_DECIMAL.test(cand);
-  const { compareExpressions } = await loadSymbolic();
+  const compareExpressions = cas.compareExpressions.bind(cas);
   const plain = guarded(() => compareExpressions(ref, cand, ctx.budget, approximate));
   if (plain.equivalent !== false) return plain;
   // One side in degrees, the other in radians (30^\circ against \pi/6).

@@ -1,8 +1,10 @@
 /**
  * @module symbolic
- * The CAS step, the only file that imports `@cortex-js/compute-engine`, and
- * reached only through `await import("./symbolic")` so the Worker pays for the
- * CAS (about 3.4 MB of JavaScript) only on the first answer that needs it.
+ * The CAS step, the only file that imports `@cortex-js/compute-engine`
+ * (about 3.4 MB of JavaScript). Only the checker Worker (checker/index.ts) and
+ * Node tools import it and hand `symbolicComparer` to the checker as its `cas`;
+ * nothing reachable from worker/index.ts may (`.dependency-cruiser.cjs`
+ * `cas-outside-the-worker`), so the generation Worker's start-up never pays for it.
  *
  * How it decides (never a guess):
  * - Both sides are parsed by the CAS into MathJSON; an unreadable side,
@@ -29,6 +31,7 @@
  */
 import { ComputeEngine, type Expression } from "@cortex-js/compute-engine";
 import type { WorkBudget } from "./budget";
+import type { SymbolicComparer } from "./cas";
 import { countNodes, evaluate, evaluateInReals, freeVariables, Unsupported, type Complex, type MathJson } from "./evaluate";
 import { complexWithinRounding, EXACT_RELATIVE_TOLERANCE, isFiniteComplex, relativeDistance } from "./numeric";
 import { BUDGET_SPENT, different, equal, undecided, type Verdict } from "./verdict";
@@ -286,3 +289,6 @@ function affine(f: (p: Map<string, number>) => Complex | null | "unsupported", v
   const scale = Math.max(Math.hypot(f0.re, f0.im), Math.hypot(f1.re, f1.im), Math.hypot(f2.re, f2.im), 1);
   return second <= 1e-9 * scale;
 }
+
+/** The CAS step as the checker's injected capability (check.ts `CheckOptions.cas`). */
+export const symbolicComparer: SymbolicComparer = { compareExpressions, compareEquations };

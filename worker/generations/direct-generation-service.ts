@@ -10,6 +10,7 @@ import type { BackendConfig } from "../../shared/backends";
 import type { ChatCompletion, Completion } from "../../shared/openai";
 import type { UsageStatus } from "../../shared/usage";
 import { settleUsage } from "../accounts/account-rpc";
+import { remoteCas } from "../answers/checker-rpc";
 import { givenTokens, settlement, type GenerationEnd } from "../accounts/ledger/settlement";
 import type { Principal } from "../accounts/principal";
 import { ApiError, ClientGoneError } from "../core/errors";
@@ -100,7 +101,7 @@ export async function generateDirect(prepared: PreparedRequest, ctx: DirectConte
     throw err;
   }
   const assembled = await assembleResponse(upstream.body, prepared.endpoint, signal);
-  const body = assembled.body && ctx.vote ? await withVote(assembled.body) : assembled.body;
+  const body = assembled.body && ctx.vote ? await withVote(assembled.body, remoteCas(ctx.env.CHECKER, ctx.requestId)) : assembled.body;
   finish(assembled.outcome, body);
   if (body) return Response.json(body, { headers: ctx.headers });
   if (assembled.outcome.status === "client_disconnected") throw new ClientGoneError();

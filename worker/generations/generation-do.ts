@@ -24,6 +24,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { CacheVerdict, GenerationObject } from "../../shared/generations";
 import { SseSplitter } from "../../shared/sse";
 import { settleUsage } from "../accounts/account-rpc";
+import { remoteCas } from "../answers/checker-rpc";
 import { givenTokens, settlement, type GenerationEnd } from "../accounts/ledger/settlement";
 import { log } from "../core/log";
 import type { Env } from "../env";
@@ -65,6 +66,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         this.#storage.putRun(run.meta);
       }
       run.onMetaChange = () => this.#storage.putRun(run.meta);
+      run.remote = remoteCas(this.env.CHECKER);
       this.#run = run;
     });
   }
@@ -199,6 +201,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     const meta = newRunMeta(request, (this.#run?.meta.run ?? 0) + 1, now);
     const run = new Run(meta);
     run.onMetaChange = () => this.#storage.putRun(run.meta);
+    run.remote = remoteCas(this.env.CHECKER);
     run.keepAliveMs = routingPolicy({ ...this.env, ...request.routing.vars }).keepaliveIntervalMs;
     this.#run = run;
     this.#batches?.close();

@@ -13,6 +13,7 @@ import type { Usage } from "../../shared/openai";
 import { SSE_DONE, sseComment, sseData, sseEvent } from "../../shared/sse";
 import { CompletionAssembler, type AnsweredCompletion } from "../streams/completion-assembler";
 import { voteChunk, voteOf } from "./voting";
+import type { RemoteVote } from "../answers/vote";
 import { classifyEvent } from "../streams/stream-events";
 import type { JsonOutcome, RequestTicket, StartRequest, WireError } from "./generation-rpc";
 import type { Endpoint } from "./prepare";
@@ -121,6 +122,8 @@ export class Run {
   #waiters: (() => void)[] = [];
   #body: AnsweredCompletion | null | undefined;
   #vote: Promise<VoteObject | null> | null = null;
+  /** Where a vote that needs the CAS is taken (the checker Worker; the object sets it): null leaves those comparisons unmerged. */
+  remote: RemoteVote | null = null;
   /** Called when the metadata changed outside `end` (a vote was computed): the object stores it. */
   onMetaChange: () => void = () => {};
 
@@ -217,7 +220,7 @@ export class Run {
     if (this.meta.vote !== undefined) return Promise.resolve(this.meta.vote);
     const body = this.body();
     if (!body) return Promise.resolve(null);
-    return (this.#vote ??= voteOf(body).then((vote) => {
+    return (this.#vote ??= voteOf(body, this.remote).then((vote) => {
       this.meta.vote = vote;
       this.onMetaChange();
       return vote;

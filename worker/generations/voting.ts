@@ -3,11 +3,11 @@
  * The request field `vote` (shared/answers.ts): which `n` it means, its
  * refusals (free: before admission), and the top-level `vote` of an answer,
  * grouped by the checker's equivalence over the choices' `final_answer`
- * (worker/answers/vote). Pure.
+ * (worker/answers/vote). Pure: the checker Worker comes in as `remote`.
  */
 import type { VoteObject, VoteOption, WithAnswers } from "../../shared/answers";
 import type { ChatCompletion, Completion } from "../../shared/openai";
-import { voteOnAnswers } from "../answers/vote";
+import { voteOnAnswers, type RemoteVote } from "../answers/vote";
 import { ApiError } from "../core/errors";
 
 /** An answer whose choices carry `final_answer`. */
@@ -35,13 +35,13 @@ export function applyVote<R extends { n?: number | null; vote?: VoteOption | nul
 }
 
 /** The vote over an answer's choices (a choice without a final answer counts in no group). */
-export function voteOf(body: Answered): Promise<VoteObject> {
-  return voteOnAnswers(body.choices.map((c) => c.final_answer ?? null));
+export function voteOf(body: Answered, remote: RemoteVote | null): Promise<VoteObject> {
+  return voteOnAnswers(body.choices.map((c) => c.final_answer ?? null), { remote });
 }
 
 /** The answer with its top-level `vote`. */
-export async function withVote<T extends Answered>(body: T): Promise<T & { vote: VoteObject }> {
-  return { ...body, vote: await voteOf(body) };
+export async function withVote<T extends Answered>(body: T, remote: RemoteVote | null): Promise<T & { vote: VoteObject }> {
+  return { ...body, vote: await voteOf(body, remote) };
 }
 
 /** The stream chunk that carries the vote: empty `choices`, like vLLM's usage chunk; the last before `[DONE]`. */

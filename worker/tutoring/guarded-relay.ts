@@ -10,12 +10,13 @@
  * unguarded), no field this relay does not know (a raw `final_answer` on the
  * finishing chunk would give the answer away). The finishing chunk carries
  * `tutor`; the usage chunk, when asked for, carries the tutor request's total.
- * Pure: no bindings.
+ * Pure: no bindings (the checker Worker comes in as `remote`).
  */
 import type { ChatCompletionChunk, Usage } from "../../shared/openai";
 import { SSE_DONE, SseSplitter, sseData, sseEvent } from "../../shared/sse";
 import type { TutorResult } from "../../shared/tutor";
 import { DEFAULT_REDACTION, LeakGuard } from "../answers/leak-guard";
+import type { RemoteCheck } from "../answers/check";
 import { findAnswerLeaks, redactLeaks, type Leak } from "../answers/leaks";
 
 /** A text with its leaks redacted. */
@@ -25,8 +26,8 @@ export interface GuardedText {
 }
 
 /** The whole text, guarded: what the JSON path serves. */
-export async function guardText(text: string, reference: string): Promise<GuardedText> {
-  const leaks = await findAnswerLeaks(text, reference);
+export async function guardText(text: string, reference: string, remote: RemoteCheck | null): Promise<GuardedText> {
+  const leaks = await findAnswerLeaks(text, reference, { remote });
   return { text: redactLeaks(text, leaks, DEFAULT_REDACTION), leaks };
 }
 
@@ -44,6 +45,8 @@ export function sumUsage(usages: readonly (Usage | null | undefined)[]): Usage {
 
 export interface GuardedStreamOptions {
   reference: string;
+  /** Where the probes that need the CAS go (the checker Worker); null: they count as leaks. */
+  remote: RemoteCheck | null;
   /** The client asked for the usage chunk. */
   includeUsage: boolean;
   /** Usage of the tutor request's other generations (the hidden solve), added to the relayed one's. */
@@ -57,7 +60,7 @@ type Choice = ChatCompletionChunk["choices"][number];
 /** The guarded stream of a chat completion's SSE `upstream` (one choice). */
 export function guardedChatStream(upstream: ReadableStream<Uint8Array>, options: GuardedStreamOptions): ReadableStream<Uint8Array> {
   const reader = upstream.getReader();
-  const guard = new LeakGuard(options.reference);
+  const guard = new LeakGuard(options.reference, { remote: options.remote });
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
   const encoder = new TextEncoder();

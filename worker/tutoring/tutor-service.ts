@@ -14,7 +14,8 @@
  *    setting), so it is cacheable by the ordinary rules and a second student
  *    asking about the same problem costs no second solve. Its last `\boxed{}`
  *    is the reference; a solve without one is a 422 (nothing to guard with).
- * 2. Check mode: the student's answer against the reference (checkAnswer).
+ * 2. Check mode: the student's answer against the reference (checkAnswer; the
+ *    CAS step, when needed, in the checker Worker: answers/checker-rpc).
  * 3. The tutor generation (never cached: its text is raw, only the guard's
  *    output may reach the student), with the tutoring prompt. JSON: a leak
  *    (a `\boxed{}`, or anything the checker does not rule out as the
@@ -31,6 +32,7 @@ import type { ChatCompletion, ChatCompletionRequest, Usage } from "../../shared/
 import type { TutorGeneration, TutorResult } from "../../shared/tutor";
 import type { UsageEndpoint } from "../../shared/usage";
 import { checkAnswer } from "../answers/check";
+import { remoteCas } from "../answers/checker-rpc";
 import { lastBoxedAnswer } from "../answers/extract";
 import type { Credential } from "../accounts/principal";
 import { ApiError } from "../core/errors";
@@ -112,7 +114,8 @@ export async function createTutorCompletion(env: Env, ask: TutorAsk): Promise<Re
       );
     }
   }
-  const correct = plan.mode === "check" ? (await checkAnswer(reference, plan.studentAnswer!)).equivalent : null;
+  const remote = remoteCas(env.CHECKER, ask.requestId);
+  const correct = plan.mode === "check" ? (await checkAnswer(reference, plan.studentAnswer!, { remote })).equivalent : null;
   const result = (redactions: number, regenerations: number): TutorResult => ({
     mode: plan.mode,
     ...(plan.mode === "check" ? { correct } : {}),
@@ -126,6 +129,7 @@ export async function createTutorCompletion(env: Env, ask: TutorAsk): Promise<Re
     const response = await generate(attemptRequest(ask.request, plan, reference, correct, 0), ask.requestId, "attempt");
     const stream = guardedChatStream(response.body!, {
       reference,
+      remote,
       includeUsage: ask.request.stream_options?.include_usage === true,
       earlierUsage: usages,
       tutor: (redactions) => result(redactions, 0),
@@ -140,7 +144,7 @@ export async function createTutorCompletion(env: Env, ask: TutorAsk): Promise<Re
     const body = (await response.json()) as ChatCompletion;
     usages.push(body.usage);
     const choice = body.choices[0]!;
-    const guarded = await guardText(choice.message.content, reference);
+    const guarded = await guardText(choice.message.content, reference, remote);
     if (guarded.leaks.length > 0 && attempt < limit) continue;
     const answer: ChatCompletion & { tutor: TutorResult } = {
       id: body.id,
