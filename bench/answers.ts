@@ -16,9 +16,9 @@ import { build } from "esbuild";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { checkAnswer, WorkBudget } from "../worker/answers/check";
@@ -131,51 +131,28 @@ async function rpcRoundTripMs(checkerScript: string): Promise<number> {
   }
 }
 
-process.stderr.write("importing the CAS...\n");
-const t0 = performance.now();
-const symbolic = await import("../worker/answers/symbolic");
-const importMs = performance.now() - t0;
-const t1 = performance.now();
-symbolic.compareExpressions("1", "1", new WorkBudget(), false);
-const engineMs = performance.now() - t1;
-process.stderr.write("string and numeric checks...\n");
-const plain = await measure(STRING_NUMERIC, symbolic.symbolicComparer);
-process.stderr.write("symbolic checks...\n");
-const sym = await measure(SYMBOLIC, symbolic.symbolicComparer);
-process.stderr.write("bundling...\n");
-const pipeline = await bundleSize("../worker/answers/check.ts");
-const checkerOnly = await bundleSize("../checker/index.ts");
-let workers: { main: Awaited<ReturnType<typeof deployedWorker>>; checker: Awaited<ReturnType<typeof deployedWorker>>; rpcMs: number } | null = null;
-if (!process.argv.includes("--no-workers")) {
-  const work = mkdtempSync(join(tmpdir(), "bench-answers-"));
-  try {
-    process.stderr.write(`the main Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
-    const main = await deployedWorker(join(ROOT, "wrangler.toml"), join(work, "main"), { bindings: gatewayBindings("http://127.0.0.1:9"), probe: { path: "/healthz", method: "GET", headers: {} } });
-    process.stderr.write(`the checker Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
-    const checker = await deployedWorker(join(ROOT, "checker", "wrangler.toml"), join(work, "checker"), { bindings: {}, probe: { path: "/", method: "GET", headers: {} } });
-    process.stderr.write("the RPC round trip...\n");
-    workers = { main, checker, rpcMs: await rpcRoundTripMs(checker.bundle.scriptPath) };
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+/** Both Workers as deployed, and the RPC between them. */
+export interface AnswerWorkers {
+  main: Awaited<ReturnType<typeof deployedWorker>>;
+  checker: Awaited<ReturnType<typeof deployedWorker>>;
+  rpcMs: number;
+}
+
+/** Builds and cold-starts the API Worker and the checker Worker in `work`, and times the RPC between them. */
+export async function answerWorkers(work: string): Promise<AnswerWorkers> {
+  process.stderr.write(`the main Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
+  const main = await deployedWorker(join(ROOT, "wrangler.toml"), join(work, "main"), { bindings: gatewayBindings("http://127.0.0.1:9"), probe: { path: "/healthz", method: "GET", headers: {} } });
+  process.stderr.write(`the checker Worker: bundle and ${STARTUP_TRIALS} cold starts...\n`);
+  const checker = await deployedWorker(join(ROOT, "checker", "wrangler.toml"), join(work, "checker"), { bindings: {}, probe: { path: "/", method: "GET", headers: {} } });
+  process.stderr.write("the RPC round trip...\n");
+  return { main, checker, rpcMs: await rpcRoundTripMs(checker.bundle.scriptPath) };
 }
 
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-const rows: [string, string][] = [
-  ["CAS module import, first time (wall)", `${importMs.toFixed(0)} ms`],
-  ["CAS engine construction, first check (wall)", `${engineMs.toFixed(0)} ms`],
-  [`string/numeric check, median CPU (${STRING_NUMERIC.length} pairs x ${ROUNDS})`, `${plain.median.toFixed(3)} ms`],
-  ["string/numeric check, p95 CPU", `${plain.p95.toFixed(3)} ms`],
-  ["string/numeric check, median work units", String(plain.units)],
-  [`symbolic check, median CPU (${SYMBOLIC.length} pairs x ${ROUNDS})`, `${sym.median.toFixed(2)} ms`],
-  ["symbolic check, p95 CPU", `${sym.p95.toFixed(2)} ms`],
-  ["symbolic check, median work units", String(sym.units)],
-  ["answer pipeline without the CAS, in the main Worker (minified / gzip)", `${kib(pipeline.raw)} / ${kib(pipeline.gzip)}`],
-  ["checker Worker's code with the CAS (minified / gzip)", `${kib(checkerOnly.raw)} / ${kib(checkerOnly.gzip)}`],
-];
-if (workers) {
-  const { main, checker, rpcMs } = workers;
-  rows.push(
+
+/** The Workers' rows of the table. */
+export function answerWorkerRows({ main, checker, rpcMs }: AnswerWorkers): [string, string][] {
+  return [
     ["main Worker as deployed, gzip (wrangler deploy --dry-run)", kib(main.bundle.gzipBytes)],
     [`main Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${main.parseMs.toFixed(1)} ms`],
     [`main Worker cold start, median of ${STARTUP_TRIALS} (workerd boot to listening / first request)`, `${main.readyMs.toFixed(0)} ms / ${main.firstRequestMs.toFixed(1)} ms`],
@@ -183,8 +160,68 @@ if (workers) {
     [`checker Worker's module, V8 parse and compile (CPU, median of ${PARSE_TRIALS})`, `${checker.parseMs.toFixed(1)} ms`],
     [`checker Worker cold start, median of ${STARTUP_TRIALS}`, `${checker.readyMs.toFixed(0)} ms / ${checker.firstRequestMs.toFixed(1)} ms`],
     [`RPC round trip over the CHECKER binding, mean of ${RPC_CALLS} (local workerd)`, `${rpcMs.toFixed(2)} ms`],
-  );
+  ];
 }
-const width = Math.max(...rows.map(([k]) => k.length));
-console.log(`| ${"measure".padEnd(width)} | value |\n| ${"-".repeat(width)} | --- |`);
-for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+
+/** The JSON summary for `npm run bench -- --out FILE`. */
+export function answerWorkersSummary({ main, checker, rpcMs }: AnswerWorkers): Record<string, number> {
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return {
+    main_gzip_bytes: main.bundle.gzipBytes,
+    main_parse_compile_ms: round(main.parseMs),
+    main_ready_ms: round(main.readyMs),
+    checker_gzip_bytes: checker.bundle.gzipBytes,
+    checker_parse_compile_ms: round(checker.parseMs),
+    checker_ready_ms: round(checker.readyMs),
+    rpc_round_trip_ms: round(rpcMs),
+  };
+}
+
+/** A two-column markdown table. */
+export function markdownRows(rows: [string, string][]): string {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return [`| ${"measure".padEnd(width)} | value |`, `| ${"-".repeat(width)} | --- |`, ...rows.map(([k, v]) => `| ${k.padEnd(width)} | ${v} |`)].join("\n");
+}
+
+async function script(): Promise<void> {
+  process.stderr.write("importing the CAS...\n");
+  const t0 = performance.now();
+  const symbolic = await import("../worker/answers/symbolic");
+  const importMs = performance.now() - t0;
+  const t1 = performance.now();
+  symbolic.compareExpressions("1", "1", new WorkBudget(), false);
+  const engineMs = performance.now() - t1;
+  process.stderr.write("string and numeric checks...\n");
+  const plain = await measure(STRING_NUMERIC, symbolic.symbolicComparer);
+  process.stderr.write("symbolic checks...\n");
+  const sym = await measure(SYMBOLIC, symbolic.symbolicComparer);
+  process.stderr.write("bundling...\n");
+  const pipeline = await bundleSize("../worker/answers/check.ts");
+  const checkerOnly = await bundleSize("../checker/index.ts");
+  let workers: AnswerWorkers | null = null;
+  if (!process.argv.includes("--no-workers")) {
+    const work = mkdtempSync(join(tmpdir(), "bench-answers-"));
+    try {
+      workers = await answerWorkers(work);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+  const rows: [string, string][] = [
+    ["CAS module import, first time (wall)", `${importMs.toFixed(0)} ms`],
+    ["CAS engine construction, first check (wall)", `${engineMs.toFixed(0)} ms`],
+    [`string/numeric check, median CPU (${STRING_NUMERIC.length} pairs x ${ROUNDS})`, `${plain.median.toFixed(3)} ms`],
+    ["string/numeric check, p95 CPU", `${plain.p95.toFixed(3)} ms`],
+    ["string/numeric check, median work units", String(plain.units)],
+    [`symbolic check, median CPU (${SYMBOLIC.length} pairs x ${ROUNDS})`, `${sym.median.toFixed(2)} ms`],
+    ["symbolic check, p95 CPU", `${sym.p95.toFixed(2)} ms`],
+    ["symbolic check, median work units", String(sym.units)],
+    ["answer pipeline without the CAS, in the main Worker (minified / gzip)", `${kib(pipeline.raw)} / ${kib(pipeline.gzip)}`],
+    ["checker Worker's code with the CAS (minified / gzip)", `${kib(checkerOnly.raw)} / ${kib(checkerOnly.gzip)}`],
+  ];
+  if (workers) rows.push(...answerWorkerRows(workers));
+  console.log(markdownRows(rows));
+}
+
+// Run as a script (`node --import tsx bench/answers.ts`); bench/run.ts imports the Workers' rows.
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) await script();

@@ -17,6 +17,7 @@ import { sequential, throughput, type Timed } from "./load";
 import { cpuTimeMs, machineTicks, treeCpuTicks } from "./proc";
 import type { HostSpec, StartupSample } from "./worker-host";
 import { createBenchKeys, type BenchKeys } from "./accounts";
+import { answerWorkerRows, answerWorkers, answerWorkersSummary, markdownRows } from "./answers";
 import {
   deriveFigures,
   figuresOf,
@@ -385,6 +386,8 @@ async function main(): Promise<void> {
     const medians = mediansOf(rounds);
     const ratios = ratiosOf(figures, medians);
     const table = markdownTable(figures, medians, ratios);
+    // The API Worker and the checker Worker (the answer checker's CAS) on their own: bundles, start-up, their RPC.
+    const answers = await answerWorkers(join(work, "answers"));
     const durationS = (Date.now() - startedAt.getTime()) / 1000;
     const roundAll = (f: TargetFigures) =>
       Object.fromEntries(TARGETS.map((t) => [t, Object.fromEntries(Object.entries(f[t]).map(([k, v]) => [k, round(v!)]))]));
@@ -424,6 +427,7 @@ async function main(): Promise<void> {
       gateway_over_floor: ratios,
       bundles: { floor: bundleSummary(bundles.floor), gateway: bundleSummary(bundles.gateway) },
       startup,
+      answer_workers: answerWorkersSummary(answers),
       rounds: rounds.map(roundAll),
     };
     const m = result.machine;
@@ -433,7 +437,7 @@ async function main(): Promise<void> {
       `medians of ${effort.rounds} interleaved rounds; simulator at full speed (no time to first token, no pacing); ` +
       `other work on the machine during the rounds: ${result.machine.other_cores_median} cores (median; load average ` +
       `${result.machine.load_average_at_start} at start, ${result.machine.load_average_at_end} at end).\n\n` +
-      `${table}\n`;
+      `${table}\n\nThe API Worker and the checker Worker (\`bench/answers.ts\`):\n\n${markdownRows(answerWorkerRows(answers))}\n`;
     mkdirSync(dirname(outPath), { recursive: true });
     writeFileSync(outPath, `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(`${outPath}.md`, markdown);

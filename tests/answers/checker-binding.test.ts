@@ -19,6 +19,7 @@ import { findAnswerLeaks } from "../../worker/answers/leaks";
 import { limitedAccount } from "../helpers/limits";
 import { captureLogs } from "../helpers/logs";
 import { checkWith } from "./check-route.helpers";
+import { PROBLEM, tutorAccount, type TutorAnswer } from "../tutoring/tutor-helpers";
 import { checkPairsWithCas } from "../../checker/pipeline";
 
 /** The binding to a Worker that answers no RPC (vitest.config.ts), as a checker that is down. */
@@ -123,6 +124,22 @@ describe("the CAS through the CHECKER service binding", { timeout: 60_000 }, () 
     const voteChunk = stream.split("\n\n").filter((e) => e.startsWith("data: {") && e.includes('"vote"')).map((e) => JSON.parse(e.slice(6)) as { vote: unknown });
     expect(voteChunk).toHaveLength(1);
     expect(voteChunk[0]!.vote).toMatchObject(expected);
+  });
+
+  it("decides a tutor check of a student's answer written another way through the binding", async () => {
+    const t = await tutorAccount(["2\\sqrt{2}"], 0);
+    const ask = (answer: string) => ({
+      messages: [
+        { role: "user", content: PROBLEM },
+        { role: "assistant", content: "What do you think?" },
+        { role: "user", content: answer },
+      ],
+      tutor: { mode: "check", reference_answer: "2\\sqrt{2}" },
+    });
+    const right = (await (await t.chat(ask("I got $\\sqrt{8}$"))).json()) as TutorAnswer;
+    expect(right.tutor).toMatchObject({ mode: "check", correct: true });
+    const wrong = (await (await t.chat(ask("I got $\\sqrt{6}$"))).json()) as TutorAnswer;
+    expect(wrong.tutor).toMatchObject({ mode: "check", correct: false });
   });
 
   it("enforces the budget and the bounds on the checker's side", async () => {

@@ -129,6 +129,14 @@ describe("LeakGuard", { timeout: 60_000 }, () => {
     expect(await guard.end()).toBe("ok");
   });
 
+  it("holds number words behind an opening bracket: (fifty percent) is one leak, not two clean halves", async () => {
+    const guard = new LeakGuard(HALF);
+    expect(await guard.push("(fifty percent)")).toBe("");
+    expect(await guard.end()).toBe(`(${DEFAULT_REDACTION})`);
+    const quoted = new LeakGuard(HALF);
+    expect((await quoted.push('She said "one half" twice. ')) + (await quoted.end())).toBe(`She said "${DEFAULT_REDACTION}" twice. `);
+  });
+
   it("does not stall on a stray dollar: a held region is capped", () => {
     const text = "Costs $5 and " + "more words ".repeat(400);
     expect(text.length - stableLength(text)).toBeLessThanOrEqual(MAX_HELD_CHARS);

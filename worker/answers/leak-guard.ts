@@ -134,7 +134,8 @@ function tailStart(text: string): number {
   let start = endsInSpace ? text.length : (last.index as number);
   for (let k = tokens.length - 1, n = 0; k >= 0 && n < MAX_TAIL_TOKENS; k--, n++) {
     const t = tokens[k] as RegExpMatchArray;
-    const word = t[0].replace(/[.,;:!?)\]]+$/, "").toLowerCase();
+    // Punctuation on either side is not part of the word: "(fifty" may still become "(fifty percent)".
+    const word = t[0].replace(/[.,;:!?)\]]+$/, "").replace(/^[([{"'“‘]+/, "").toLowerCase();
     // The last word may be cut: "p" may become "percent", "ha" "half".
     const partial = k === tokens.length - 1 && !endsInSpace && /^[a-z]+$/.test(word) && GROWING_WORDS.some((w) => w.startsWith(word));
     const numeric = partial || /[\d\\$%/=^_{}+\-−]/.test(t[0]) || NUMBER_WORD.test(word) || JOINERS.has(word);

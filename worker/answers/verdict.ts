@@ -2,7 +2,7 @@
  * @module verdict
  * The answer of one comparison: equal, not equal, or undecided (null), with
  * the step that decided and a reason a tutor can show. Shared by the checker
- * and its lazily loaded CAS step.
+ * and its CAS step (in the checker Worker).
  */
 
 /** The step that decided. "undecided" goes with `equivalent: null`. */
