@@ -72,19 +72,15 @@ export async function createResponse(env: Env, ask: ResponseAsk): Promise<Respon
   const history = request.previous_response_id ? await chainHistory(env, accountId, request.previous_response_id) : [];
   const chat = applyVote(toChatRequest(request, items, history));
   // Refusals and the context clamp, before anything is admitted: free.
-  const prepared = { ...prepareChat(chat, ask.model, ask.systemPrompt), ledgerEndpoint: "responses" as const };
+  const prepared = { ...inResponsesTerms(() => prepareChat(chat, ask.model, ask.systemPrompt)), ledgerEndpoint: "responses" as const };
   const record = newRecord(id, request, items, Math.floor(ask.admittedAt / 1000), store);
+  const idempotency = ask.idempotencyKey
+    ? { key: ask.idempotencyKey, fingerprint: await sha256Hex(canonicalJson({ path: "/v1/responses", request })) }
+    : undefined;
 
-  const inner = request.tutor
-    ? await createTutorCompletion(env, { ...common(ask), model: ask.model, request: chat, systemPrompt: ask.systemPrompt, endpoint: "responses" })
-    : await createCompletion(env, {
-        ...common(ask),
-        prepared,
-        request: chat,
-        idempotency: ask.idempotencyKey
-          ? { key: ask.idempotencyKey, fingerprint: await sha256Hex(canonicalJson({ path: "/v1/responses", request })) }
-          : undefined,
-      });
+  const inner = await inResponsesTerms(() => request.tutor
+    ? createTutorCompletion(env, { ...common(ask), model: ask.model, request: chat, systemPrompt: ask.systemPrompt, endpoint: "responses" })
+    : createCompletion(env, { ...common(ask), prepared, request: chat, idempotency }));
   const headers = outerHeaders(inner);
   record.generationId = inner.headers.get("x-generation-id");
 
@@ -115,6 +111,28 @@ export async function createResponse(env: Env, ask: ResponseAsk): Promise<Respon
       .catch((err: unknown) => log("error", "storing a response failed", { requestId: ask.requestId, error: String(err) }));
   }
   return Response.json(final, { headers });
+}
+
+/** The chat parameters an error of the chat pipeline names, as the Responses request spells them. */
+const RESPONSES_PARAMS: readonly [RegExp, string][] = [
+  [/^messages.*/, "input"],
+  [/^max_(completion_)?tokens$/, "max_output_tokens"],
+];
+
+/** Runs a step of the chat pipeline; its refusal names the Responses field (`input`, not `messages`). */
+function inResponsesTerms<T>(step: () => T): T {
+  const rename = (err: unknown) => {
+    if (!(err instanceof ApiError) || err.param === null) return err;
+    const rule = RESPONSES_PARAMS.find(([pattern]) => pattern.test(err.param!));
+    if (!rule) return err;
+    return new ApiError(err.code, err.message, { param: err.param.replace(rule[0], rule[1]), headers: err.headers, internal: err.internal });
+  };
+  try {
+    const result = step();
+    return (result instanceof Promise ? result.catch((err: unknown) => Promise.reject(rename(err))) : result) as T;
+  } catch (err) {
+    throw rename(err);
+  }
 }
 
 function common(ask: ResponseAsk) {
