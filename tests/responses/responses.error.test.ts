@@ -23,6 +23,7 @@ describe("POST /v1/responses refuses what it cannot serve", () => {
     ["a missing input", { input: undefined }, "missing_required_parameter", "input"],
     ["a bad temperature", { temperature: 3 }, "invalid_value", "temperature"],
     ["background without store", { background: true, store: false }, "invalid_value", "store"],
+    ["an input too long for the context", { input: "seven ".repeat(150_000) }, "context_length_exceeded", "input"],
   ];
 
   it.each(refusals)("refuses %s with a 400 naming it, and costs nothing", async (_, fields, code, param) => {

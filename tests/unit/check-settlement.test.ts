@@ -6,7 +6,7 @@ describe("checkSettlement (an answer check's one record)", () => {
   it("bills no tokens, names the check as its model, and keeps no Idempotency-Key answer", () => {
     const record = checkSettlement({ requestId: "r", keyId: "k", mode: "live", startedAt: 1_000 }, "ok", 1_250);
     expect(record).toEqual({
-      requestId: "r", keyId: "k", endUser: null, model: ANSWER_CHECK_MODEL, backend: CHECKER_BACKEND, mode: "live",
+      requestId: "r", keyId: "k", endUser: null, model: ANSWER_CHECK_MODEL, endpoint: "answers.check", backend: CHECKER_BACKEND, mode: "live",
       promptTokens: 0, completionTokens: 0, cached: false, status: "ok", ttftMs: null, durationMs: 250, now: 1_250,
     });
     expect(checkSettlement({ requestId: "r", keyId: "k", mode: "test", startedAt: 0 }, "backend_error", 5).status).toBe("backend_error");

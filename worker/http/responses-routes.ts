@@ -13,7 +13,8 @@ import { InputItemsQuerySchema, ResponseCreateRequestSchema, ResponseObjectSchem
 import { ApiError } from "../core/errors";
 import { SSE_HEADERS } from "../core/sse-headers";
 import { loadDeployment, resolveModel } from "../routing/catalogue";
-import { cancelResponse, createResponse, deleteResponse, getResponse, listInputItems, streamResponse } from "../responses/responses-service";
+import { createResponse } from "../responses/responses-service";
+import { cancelResponse, deleteResponse, getResponse, listInputItems, streamResponse } from "../responses/stored-responses-service";
 import { parseWith, readJson } from "./body-validation";
 import type { App, HonoEnv } from "./hono-env";
 import { documentedRoute } from "./openapi/documented-route";
