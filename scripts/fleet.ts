@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const capacity = (deployments * seqsPerContainer) / serviceSeconds / sequencesPerRequest;
   const rate = load * capacity;
   const trace = makeTrace({ requests: Number(values.requests), rate, nShare: N_SHARE, repeatShare: REPEAT_SHARE, seed: Number(values.seed) });
-  const setup: FleetSetup = { deployments, timeScale, maxNumSeqs: MAX_NUM_SEQS, gpuMemoryUtilization, expectedAnswerTokens: Math.round(meanAnswer) };
+  const setup: FleetSetup = { deployments, timeScale, maxNumSeqs: MAX_NUM_SEQS, gpuMemoryUtilization, expectedAnswerTokens: Math.round(meanAnswer), decodeTokensPerSecond: 1000 / step };
   console.log(
     `fleet: ${deployments} x h200-bf16 (1 container each, KV ${kvTokensAt(gpuMemoryUtilization)} tokens = LIMO's / ${LENGTH_DIVISOR}, --max-num-seqs ${MAX_NUM_SEQS}), ` +
       `capacity ~${capacity.toFixed(3)} req/s (${seqsPerContainer} answers a container, ${serviceSeconds.toFixed(1)} s each), load ${load}: ${rate.toFixed(3)} req/s, ` +
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   console.log(`wrote ${join(values.out, "fleet.json")} and ${join(values.out, "ttft-cdf.svg")}`);
 }
 
-main().catch((err: unknown) => {
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

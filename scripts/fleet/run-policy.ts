@@ -23,6 +23,8 @@ export interface FleetSetup {
   /** gpu_memory_utilization giving the scaled KV cache. */
   gpuMemoryUtilization: number;
   expectedAnswerTokens: number;
+  /** Tokens a simulated second one sequence decodes at (the profile's step at the planned batch): BACKENDS `decode_tokens_per_second`, in wall seconds. */
+  decodeTokensPerSecond: number;
 }
 
 export interface RequestResult {
@@ -35,8 +37,9 @@ export interface RequestResult {
   cached: boolean;
   n: number;
   answerTokens: number;
-  /** Wall ms (Date.now()) when it was sent: lines it up with the simulator's call log. */
+  /** Wall ms (Date.now()) when it was sent and when its last byte came: lines it up with the simulator's call log. */
   sentUnixMs: number;
+  endUnixMs: number;
   /** Where its time to first token went (null: it never reached a backend, e.g. a cache hit). */
   path: TtftPath | null;
 }
@@ -54,6 +57,8 @@ export interface TtftPath {
   modal_edge_wait_s: number | null;
   vllm_queue_and_prefill_s: number | null;
   relay_s: number | null;
+  /** How long after the container's last byte the client got its own (the gateway's relay falling behind). */
+  end_lag_s: number | null;
 }
 
 export interface PolicyRun {
@@ -96,7 +101,18 @@ export async function runPolicy(
     })),
   });
   const kvTokens = kvTokensAt(setup.gpuMemoryUtilization);
-  const backends = fleet.deployments.map((d) => ({ name: d.name, url: d.url, models: ["GAIR/LIMO"], weight: 1, kind: "simulator", kv_tokens: kvTokens }));
+  // What an operator would write for these deployments: KV, --max-num-seqs (one container each), and the
+  // decode rate in the router's (wall) time: the simulator runs timeScale simulated seconds a wall second.
+  const backends = fleet.deployments.map((d) => ({
+    name: d.name,
+    url: d.url,
+    models: ["GAIR/LIMO"],
+    weight: 1,
+    kind: "simulator",
+    kv_tokens: kvTokens,
+    max_sequences: setup.maxNumSeqs,
+    decode_tokens_per_second: setup.decodeTokensPerSecond * setup.timeScale,
+  }));
   const gateway = await startWorker(
     {
       configPath: join(import.meta.dirname, "..", "..", "wrangler.toml"),
@@ -175,7 +191,9 @@ export function attachPaths(results: RequestResult[], trace: readonly TraceReque
     const edge = call.dispatched_ms === null ? null : (call.dispatched_ms - call.arrived_ms) / 1000;
     const container = call.dispatched_ms === null || call.first_byte_ms === null ? null : (call.first_byte_ms - call.dispatched_ms) / 1000;
     const relay = result.ttft === null || edge === null || container === null ? null : Math.max(0, result.ttft - gateway - edge - container);
-    result.path = { backend, container: call.container, gateway_s: gateway, modal_edge_wait_s: edge, vllm_queue_and_prefill_s: container, relay_s: relay };
+    const endedUnixMs = call.ended_ms === null ? null : call.arrived_unix_ms + ((call.ended_ms - call.arrived_ms) * wallPerSim) / 1000;
+    const endLag = endedUnixMs === null ? null : (result.endUnixMs - endedUnixMs) / wallPerSim;
+    result.path = { backend, container: call.container, gateway_s: gateway, modal_edge_wait_s: edge, vllm_queue_and_prefill_s: container, relay_s: relay, end_lag_s: endLag };
   }
 }
 
@@ -185,7 +203,7 @@ const callTag = (question: string) => question.slice(0, 80);
 /** One streaming request, timed to its first content token. */
 async function send(url: string, req: TraceRequest, index: number, sentAt: number, wallPerSim: number): Promise<RequestResult> {
   const sentUnixMs = Date.now();
-  const base = { index, n: req.n, answerTokens: req.answerTokens, sentUnixMs, path: null };
+  const base = { index, n: req.n, answerTokens: req.answerTokens, sentUnixMs, endUnixMs: sentUnixMs, path: null };
   const res = await fetch(`${url}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
@@ -201,7 +219,7 @@ async function send(url: string, req: TraceRequest, index: number, sentAt: numbe
   const cached = /hit|coalesced/i.test(res.headers.get("x-cache") ?? "");
   if (!res.ok || !res.body) {
     await res.body?.cancel();
-    return { ...base, status: res.status, ttft: null, tokens: 0, cached };
+    return { ...base, endUnixMs: Date.now(), status: res.status, ttft: null, tokens: 0, cached };
   }
   const splitter = new SseSplitter();
   const decoder = new TextDecoder();
@@ -215,5 +233,5 @@ async function send(url: string, req: TraceRequest, index: number, sentAt: numbe
       tokens++;
     }
   }
-  return { ...base, status: res.status, ttft, tokens, cached };
+  return { ...base, endUnixMs: Date.now(), status: res.status, ttft, tokens, cached };
 }

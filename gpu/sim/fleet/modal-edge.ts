@@ -59,6 +59,8 @@ export interface CallRecord {
   container: string | null;
   /** The response's first body byte left the container: vLLM queue plus prefill after dispatch. */
   first_byte_ms: number | null;
+  /** Its body ended (or broke, or was cancelled): the input's slot is free. */
+  ended_ms: number | null;
 }
 
 /** Most call records kept (the oldest are dropped first). */
@@ -207,7 +209,9 @@ export class ModalEdge {
     call.started = true;
     if (call.deliver) {
       this.#calls.delete(call.id);
-      call.deliver(releasing(response, slot, timeline ? () => (timeline.first_byte_ms ??= this.#clock.now()) : undefined));
+      const onByte = timeline ? () => (timeline.first_byte_ms ??= this.#clock.now()) : undefined;
+      const onEnd = timeline ? () => (timeline.ended_ms ??= this.#clock.now()) : undefined;
+      call.deliver(releasing(response, slot, onByte, onEnd));
       return;
     }
     if (!call.detached) {
@@ -281,6 +285,7 @@ export class ModalEdge {
       dispatched_ms: null,
       container: null,
       first_byte_ms: null,
+      ended_ms: null,
     };
     this.callRecords.push(entry);
     if (this.callRecords.length > MAX_CALL_RECORDS) this.callRecords.shift();
@@ -304,10 +309,14 @@ function redirect(call: Call): Response {
  * body ends, breaks or is cancelled. The first read starts at once: vLLM
  * starts generating when it accepts a request, not when a byte is read.
  */
-function releasing(response: Response, slot: Slot, onFirstByte?: () => void): Response {
+function releasing(response: Response, slot: Slot, onFirstByte?: () => void, onEnd?: () => void): Response {
   const source = response.body;
-  if (!source) {
+  const release = () => {
+    onEnd?.();
     slot.release();
+  };
+  if (!source) {
+    release();
     return response;
   }
   const reader = source.getReader();
@@ -322,18 +331,18 @@ function releasing(response: Response, slot: Slot, onFirstByte?: () => void): Re
           const { done, value } = await next;
           if (done) {
             controller.close();
-            slot.release();
+            release();
           } else {
             onFirstByte?.();
             controller.enqueue(value);
           }
         } catch (err) {
-          slot.release();
+          release();
           controller.error(err);
         }
       },
       cancel(reason) {
-        slot.release();
+        release();
         return reader.cancel(reason);
       },
     },
