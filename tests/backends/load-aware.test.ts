@@ -13,6 +13,8 @@ import { loadDeployment } from "../../worker/routing/catalogue";
 import { chooseBackend } from "../../worker/routing/choose";
 import { backendLoad, HOLD_RECHECK_MAX_MS, HOLD_RECHECK_MIN_MS, projectedPeakKv, remainingTokens } from "../../worker/routing/load-aware";
 import { poolObject, type AcquireRequest, type BackendView, type Candidate, type LeaseLoad, type RequestLoad } from "../../worker/routing/pool-rpc";
+import { readSseData } from "../helpers/sim";
+import { fleet } from "./setup";
 
 /** 10 tokens a second: a lease 50 s old has produced 500 tokens of each sequence. */
 const RATE = 10;
@@ -142,5 +144,19 @@ describe("the pool object holding load-aware requests", () => {
     await pool.release((granted as { leaseId: string }).leaseId, "success");
     expect(await later).toMatchObject({ ok: true, key: k });
     expect(order).toEqual(["earlier", "later"]);
+  });
+});
+
+describe("load-aware through the router", () => {
+  it("never sends a backend more sequences than its max_sequences: the request beyond them is held, then served where one frees", async () => {
+    const f = await fleet({ backends: 2, fields: { max_sequences: 1 }, env: { ROUTING_POLICY: "load-aware", KEEPALIVE_INTERVAL_MS: "100" } });
+    for (const sim of f.sims) await sim.configure({ tokens_per_second: 60 });
+    const answers = await Promise.all([0, 1, 2].map(() => f.chat({ stream: true, max_tokens: 12 })));
+    for (const res of answers) expect(res.status).toBe(200);
+    for (const data of await Promise.all(answers.map(readSseData))) expect(data.at(-1)).toBe("[DONE]");
+    const seen = await Promise.all(f.sims.map(async (s) => (await s.stats()).max_in_flight_seen));
+    // Without the hold the third would have joined one of the first two: 2 at a backend at once.
+    expect(seen).toEqual([1, 1]);
+    expect(await f.settled(3)).toHaveLength(3);
   });
 });
