@@ -11,7 +11,7 @@ import { BackendConfigSchema } from "../../shared/backends";
 import { closedBreaker } from "../../worker/routing/breaker";
 import { loadDeployment } from "../../worker/routing/catalogue";
 import { chooseBackend } from "../../worker/routing/choose";
-import { backendLoad, HOLD_RECHECK_MAX_MS, HOLD_RECHECK_MIN_MS, projectedPeakKv, remainingTokens } from "../../worker/routing/load-aware";
+import { backendLoad, END_MARGIN, HOLD_RECHECK_MAX_MS, HOLD_RECHECK_MIN_MS, projectedPeakKv, remainingTokens } from "../../worker/routing/load-aware";
 import { poolObject, type AcquireRequest, type BackendView, type Candidate, type LeaseLoad, type RequestLoad } from "../../worker/routing/pool-rpc";
 import { readSseData } from "../helpers/sim";
 import { fleet } from "./setup";
@@ -27,9 +27,22 @@ const cand = (key: string, maxSequences: number | null, kvTokens: number | null 
   maxSequences,
   decodeTokensPerSecond: RATE,
 });
-const lease = (answerTokens: number, startedAt = 0, sequences = 1, promptTokens = 0): LeaseLoad => ({ sequences, promptTokens, answerTokens, startedAt });
+const lease = (answerTokens: number, startedAt = 0, sequences = 1, promptTokens = 0, capTokens: number | null = null): LeaseLoad => ({
+  sequences,
+  promptTokens,
+  answerTokens,
+  capTokens,
+  startedAt,
+  startedAtOnce: true,
+});
 const on = (...leases: LeaseLoad[]): BackendView => ({ inFlight: leases.length, leases, breaker: closedBreaker(), health: null });
-const ask = (answerTokens = 1000, sequences = 1, promptTokens = 0): RequestLoad => ({ sequences, promptTokens, answerTokens, kvTokens: promptTokens + sequences * answerTokens });
+const ask = (answerTokens = 1000, sequences = 1, promptTokens = 0): RequestLoad => ({
+  sequences,
+  promptTokens,
+  answerTokens,
+  capTokens: null,
+  kvTokens: promptTokens + sequences * answerTokens,
+});
 const pick = (c: Candidate[], views: Record<string, BackendView>, load: RequestLoad, now = 0, overflow = false) =>
   chooseBackend(c, (k) => views[k] ?? on(), now, () => 0.5, { policy: "load-aware", load, overflow });
 
@@ -54,10 +67,25 @@ describe("load-aware routing", () => {
     expect(pick([cand("a", 12, 100_000), cand("b", 12, 100_000)], { a: views.b, b: views.a }, ask())).toMatchObject({ ok: true, key: "a" });
   });
 
-  it("estimates each lease's remaining work as its expected answer less its age times the decode rate, never below 0", () => {
+  it("estimates each lease's remaining work as its expected answer less its age times the decode rate, then up to its max_tokens", () => {
     expect(remainingTokens(lease(1000, 0), 0, RATE)).toBe(1000);
     expect(remainingTokens(lease(1000, 0), 50_000, RATE)).toBe(500);
     expect(remainingTokens(lease(1000, 0), 500_000, RATE)).toBe(0);
+    // Past its expected 1,000 tokens, a lease with max_tokens 3,000 may run on to it.
+    expect(remainingTokens(lease(1000, 0, 1, 0, 3000), 150_000, RATE)).toBe(1500);
+    expect(remainingTokens(lease(1000, 0, 1, 0, 3000), 400_000, RATE)).toBe(0);
+  });
+
+  it("counts a lease as ended once its estimate is END_MARGIN past its max_tokens, before its release comes", () => {
+    // 1 of 1 sequence taken by a lease of max_tokens 1,000: 100 s at 10 tokens a second, 110 s with the margin.
+    const c = [cand("a", 1)];
+    const views = { a: on(lease(1000, 0, 1, 0, 1000)) };
+    expect(1000 * (1 + END_MARGIN)).toBe(1100);
+    expect(pick(c, views, ask(), 109_000)).toMatchObject({ ok: false, reason: "saturated" });
+    expect(pick(c, views, ask(), 110_000)).toMatchObject({ ok: true, key: "a" });
+    // Not without a max_tokens (it may run on), nor when some of its sequences queued at first (they started late).
+    expect(pick(c, { a: on(lease(1000, 0)) }, ask(), 500_000)).toMatchObject({ ok: false, reason: "saturated" });
+    expect(pick(c, { a: on({ ...lease(1000, 0, 1, 0, 1000), startedAtOnce: false }) }, ask(), 500_000)).toMatchObject({ ok: false, reason: "saturated" });
   });
 
   it("projects the KV peak from remaining work: leases grow until they end, the worst instant is just before one ends", () => {
@@ -144,6 +172,23 @@ describe("the pool object holding load-aware requests", () => {
     await pool.release((granted as { leaseId: string }).leaseId, "success");
     expect(await later).toMatchObject({ ok: true, key: k });
     expect(order).toEqual(["earlier", "later"]);
+  });
+});
+
+describe("the pool object's leases", () => {
+  it("records whether all of a lease's sequences had a free one when it was granted", async () => {
+    const pool = poolObject(env);
+    const k = `http://once-${crypto.randomUUID()}.test`;
+    const req = (overflow: boolean): AcquireRequest => ({ candidates: [cand(k, 2)], priority: "interactive", waitMs: 0, policy: "load-aware", load: ask(), overflow });
+    const first = await pool.acquire(req(false));
+    const second = await pool.acquire(req(false));
+    // Both sequences taken: held, and past the hold sent anyway, where it queues in vLLM.
+    expect(await pool.acquire(req(false))).toMatchObject({ ok: false, reason: "saturated" });
+    const third = await pool.acquire(req(true));
+    const leases = ((await pool.views([k])) as Record<string, BackendView>)[k]!.leases!;
+    expect(leases.map((l) => l.startedAtOnce)).toEqual([true, true, false]);
+    for (const l of [first, second, third]) await pool.release((l as { leaseId: string }).leaseId, "success");
+    expect(await pool.inFlight(k)).toBe(0);
   });
 });
 

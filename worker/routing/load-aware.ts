@@ -19,8 +19,11 @@
  *
  * Each lease's progress is estimated as its age times the backend's decode
  * rate per sequence, so its remaining work is its expected answer less
- * that (never below 0: a lease past its expectation is about to end). From
- * it, per backend:
+ * that; past its expectation, up to its `max_tokens`. A lease whose every
+ * sequence started at once and whose estimate is well past its
+ * `max_tokens` has ended, whether or not its release has come (a gateway
+ * reading a stream late releases it late; vLLM freed the sequence at its
+ * last token). From the leases that have not ended, per backend:
  * - sequences in use: the sum of its leases' `n`; free = `max_sequences`
  *   less that (unknown `max_sequences`: always free);
  * - the projected KV peak: the KV its leases will hold, each growing a token
@@ -79,14 +82,43 @@ export interface BackendLoad {
   msUntilFree: number;
 }
 
-/** Tokens each of a lease's sequences has produced by `now` (estimated), at most its expected answer. */
-export function producedTokens(lease: LeaseLoad, now: number, tokensPerSecond: number): number {
-  return Math.min(lease.answerTokens, (Math.max(0, now - lease.startedAt) * tokensPerSecond) / 1000);
+/**
+ * How far past its `max_tokens` (as a share of it) a lease's estimated
+ * progress must be before it counts as ended without its release: room for
+ * a decode rate a little slower than configured and for its prefill.
+ */
+export const END_MARGIN = 0.1;
+
+/** Tokens each of a lease's sequences would have produced by `now` at the decode rate (no bound). */
+function decodedTokens(lease: LeaseLoad, now: number, tokensPerSecond: number): number {
+  return (Math.max(0, now - lease.startedAt) * tokensPerSecond) / 1000;
 }
 
-/** Tokens each of a lease's sequences is expected still to produce. */
+/** Tokens each of a lease's sequences has produced by `now` (estimated): at most its `max_tokens`, or its expected answer without one. */
+export function producedTokens(lease: LeaseLoad, now: number, tokensPerSecond: number): number {
+  return Math.min(lease.capTokens ?? lease.answerTokens, decodedTokens(lease, now, tokensPerSecond));
+}
+
+/**
+ * Tokens each of a lease's sequences is expected still to produce: its
+ * expected answer less its progress; past that, up to its `max_tokens` (an
+ * answer longer than expected may run to its cap); 0 without a cap.
+ */
 export function remainingTokens(lease: LeaseLoad, now: number, tokensPerSecond: number): number {
-  return lease.answerTokens - producedTokens(lease, now, tokensPerSecond);
+  const done = decodedTokens(lease, now, tokensPerSecond);
+  if (done < lease.answerTokens) return lease.answerTokens - done;
+  return lease.capTokens === null ? 0 : Math.max(0, lease.capTokens - done);
+}
+
+/**
+ * Whether a lease has ended by the estimate, its release not yet here: all
+ * its sequences started when it was granted and, at the decode rate, they
+ * would be END_MARGIN past its `max_tokens`, which vLLM never goes beyond.
+ * The release of a stream read late (a busy gateway) frees its sequence
+ * only then; vLLM freed it at its last token.
+ */
+export function endedByEstimate(lease: LeaseLoad, now: number, tokensPerSecond: number): boolean {
+  return lease.startedAtOnce && lease.capTokens !== null && decodedTokens(lease, now, tokensPerSecond) >= lease.capTokens * (1 + END_MARGIN);
 }
 
 /**
@@ -109,8 +141,8 @@ export function projectedPeakKv(leases: readonly LeaseLoad[], adding: RequestLoa
 
 /** What `candidate` holds of ours at `now`, and whether a request of `adding` could start there (rule 1). */
 export function backendLoad(candidate: Candidate, view: BackendView, adding: RequestLoad | null, now: number): BackendLoad {
-  const leases = view.leases ?? [];
   const rate = candidate.decodeTokensPerSecond ?? DEFAULT_DECODE_TOKENS_PER_SECOND;
+  const leases = (view.leases ?? []).filter((l) => !endedByEstimate(l, now, rate));
   const sequences = leases.reduce((s, l) => s + l.sequences, 0);
   const free = candidate.maxSequences == null ? Infinity : Math.max(0, candidate.maxSequences - sequences);
   const peakKvTokens = projectedPeakKv(leases, adding, now, rate);
@@ -167,8 +199,9 @@ export function requestLoad(body: unknown, expectedAnswerTokens: number): Reques
   const sequences = typeof b.n === "number" && b.n >= 1 ? Math.floor(b.n) : 1;
   const text = b.messages !== undefined ? JSON.stringify(b.messages) : typeof b.prompt === "string" ? b.prompt : "";
   const promptTokens = Math.ceil(text.length / CHARS_PER_TOKEN);
-  const answerTokens = typeof b.max_tokens === "number" && b.max_tokens > 0 ? Math.min(b.max_tokens, expectedAnswerTokens) : expectedAnswerTokens;
-  return { sequences, promptTokens, answerTokens, kvTokens: promptTokens + sequences * answerTokens };
+  const capTokens = typeof b.max_tokens === "number" && b.max_tokens > 0 ? Math.floor(b.max_tokens) : null;
+  const answerTokens = capTokens !== null ? Math.min(capTokens, expectedAnswerTokens) : expectedAnswerTokens;
+  return { sequences, promptTokens, answerTokens, capTokens, kvTokens: promptTokens + sequences * answerTokens };
 }
 
 /** One of `items`, at random with the given non-negative weights (the last when they are all 0). */

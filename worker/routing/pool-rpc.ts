@@ -30,16 +30,20 @@ export interface RequestLoad {
   promptTokens: number;
   /** Tokens each sequence is expected to produce. */
   answerTokens: number;
+  /** Most tokens each sequence may produce (`max_tokens`); null: not given. */
+  capTokens: number | null;
   /** Projected KV-cache tokens at full length: the prompt plus each sequence's expected answer. */
   kvTokens: number;
 }
 
-/** One lease of ours as load-aware routing sees it: its load and when it was granted (Unix ms). */
+/** One lease of ours as load-aware routing sees it: its load, when it was granted (Unix ms), and whether all its sequences had a free one then. */
 export interface LeaseLoad {
   sequences: number;
   promptTokens: number;
   answerTokens: number;
+  capTokens: number | null;
   startedAt: number;
+  startedAtOnce: boolean;
 }
 
 export type BreakerPhase = "closed" | "open" | "half_open";
