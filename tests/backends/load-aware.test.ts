@@ -11,7 +11,7 @@ import { BackendConfigSchema } from "../../shared/backends";
 import { closedBreaker } from "../../worker/routing/breaker";
 import { loadDeployment } from "../../worker/routing/catalogue";
 import { chooseBackend } from "../../worker/routing/choose";
-import { backendLoad, END_MARGIN, HOLD_RECHECK_MAX_MS, HOLD_RECHECK_MIN_MS, projectedPeakKv, remainingTokens } from "../../worker/routing/load-aware";
+import { backendLoad, END_MARGIN, expectedAllStartedBy, HOLD_RECHECK_MAX_MS, HOLD_RECHECK_MIN_MS, projectedPeakKv, remainingTokens } from "../../worker/routing/load-aware";
 import { poolObject, type AcquireRequest, type BackendView, type Candidate, type LeaseLoad, type RequestLoad } from "../../worker/routing/pool-rpc";
 import { readSseData } from "../helpers/sim";
 import { fleet } from "./setup";
@@ -33,7 +33,7 @@ const lease = (answerTokens: number, startedAt = 0, sequences = 1, promptTokens 
   answerTokens,
   capTokens,
   startedAt,
-  startedAtOnce: true,
+  allStartedBy: startedAt,
 });
 const on = (...leases: LeaseLoad[]): BackendView => ({ inFlight: leases.length, leases, breaker: closedBreaker(), health: null });
 const ask = (answerTokens = 1000, sequences = 1, promptTokens = 0): RequestLoad => ({
@@ -83,9 +83,24 @@ describe("load-aware routing", () => {
     expect(1000 * (1 + END_MARGIN)).toBe(1100);
     expect(pick(c, views, ask(), 109_000)).toMatchObject({ ok: false, reason: "saturated" });
     expect(pick(c, views, ask(), 110_000)).toMatchObject({ ok: true, key: "a" });
-    // Not without a max_tokens (it may run on), nor when some of its sequences queued at first (they started late).
+    // Not without a max_tokens (it may run on); a lease whose sequences queued at first counts from when they started.
     expect(pick(c, { a: on(lease(1000, 0)) }, ask(), 500_000)).toMatchObject({ ok: false, reason: "saturated" });
-    expect(pick(c, { a: on({ ...lease(1000, 0, 1, 0, 1000), startedAtOnce: false }) }, ask(), 500_000)).toMatchObject({ ok: false, reason: "saturated" });
+    const late = { ...lease(1000, 0, 1, 0, 1000), allStartedBy: 50_000 };
+    expect(pick(c, { a: on(late) }, ask(), 159_000)).toMatchObject({ ok: false, reason: "saturated" });
+    expect(pick(c, { a: on(late) }, ask(), 160_000)).toMatchObject({ ok: true, key: "a" });
+    expect(pick(c, { a: on({ ...late, allStartedBy: null }) }, ask(), 500_000)).toMatchObject({ ok: false, reason: "saturated" });
+  });
+
+  it("expects the sequences that queue in vLLM to start as our leases there end, by their max_tokens", () => {
+    // 3 of 4 sequences taken: leases ending (with the margin) at 110 s and 220 s at 10 tokens a second.
+    const leases = [lease(1000, 0, 1, 0, 1000), lease(2000, 0, 2, 0, 2000)];
+    const c = cand("a", 4);
+    expect(expectedAllStartedBy(c, leases, 1, 0)).toBe(0);
+    // n = 2: one starts now, the other when the first lease ends; n = 3: when the second lease's first sequence ends too.
+    expect(expectedAllStartedBy(c, leases, 2, 0)).toBe(110_000);
+    expect(expectedAllStartedBy(c, leases, 3, 0)).toBe(220_000);
+    // A lease with no max_tokens: it may run on, so nobody can say.
+    expect(expectedAllStartedBy(c, [lease(1000, 0), ...leases], 2, 0)).toBeNull();
   });
 
   it("projects the KV peak from remaining work: leases grow until they end, the worst instant is just before one ends", () => {
@@ -176,7 +191,7 @@ describe("the pool object holding load-aware requests", () => {
 });
 
 describe("the pool object's leases", () => {
-  it("records whether all of a lease's sequences had a free one when it was granted", async () => {
+  it("records when all of a lease's sequences are expected to start: at the grant, or as the leases before it end", async () => {
     const pool = poolObject(env);
     const k = `http://once-${crypto.randomUUID()}.test`;
     const req = (overflow: boolean): AcquireRequest => ({ candidates: [cand(k, 2)], priority: "interactive", waitMs: 0, policy: "load-aware", load: ask(), overflow });
@@ -186,7 +201,9 @@ describe("the pool object's leases", () => {
     expect(await pool.acquire(req(false))).toMatchObject({ ok: false, reason: "saturated" });
     const third = await pool.acquire(req(true));
     const leases = ((await pool.views([k])) as Record<string, BackendView>)[k]!.leases!;
-    expect(leases.map((l) => l.startedAtOnce)).toEqual([true, true, false]);
+    expect(leases.map((l) => l.allStartedBy === l.startedAt)).toEqual([true, true, false]);
+    // Without max_tokens the first two may run on: when the third starts cannot be said.
+    expect(leases[2]!.allStartedBy).toBeNull();
     for (const l of [first, second, third]) await pool.release((l as { leaseId: string }).leaseId, "success");
     expect(await pool.inFlight(k)).toBe(0);
   });

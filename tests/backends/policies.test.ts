@@ -32,7 +32,7 @@ describe("routing policies", () => {
 
   it("load-aware sends to the lowest projected KV peak, and holds when every backend would pass the threshold", () => {
     // Leases just started (no progress yet): their peak is their full length.
-    const lease = (kv: number) => ({ sequences: 1, promptTokens: 0, answerTokens: kv, capTokens: null, startedAt: 0, startedAtOnce: true });
+    const lease = (kv: number) => ({ sequences: 1, promptTokens: 0, answerTokens: kv, capTokens: null, startedAt: 0, allStartedBy: 0 });
     const views: Record<string, BackendView> = {
       a: { ...idle(), inFlight: 3, leases: [lease(20_000), lease(20_000), lease(20_000)] },
       b: { ...idle(), inFlight: 1, leases: [lease(20_000)] },

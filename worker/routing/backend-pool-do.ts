@@ -33,6 +33,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { closedBreaker, onProbe, onResult, onSend, phaseAt } from "./breaker";
 import { chooseBackend } from "./choose";
+import { expectedAllStartedBy } from "./load-aware";
 import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseLoad, LeaseResult, PoolBackendStatus, PoolRpc, RequestLoad } from "./pool-rpc";
 
 /** Longest a lease lives without a release: longer than any generation (18 min) plus a cold start. */
@@ -52,7 +53,7 @@ interface Waiter {
 }
 
 export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
-  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean; load: RequestLoad | null; startedAt: number; startedAtOnce: boolean }>();
+  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean; load: RequestLoad | null; startedAt: number; allStartedBy: number | null }>();
   readonly #inFlight = new Map<string, number>();
   /** Sums of the leases' loads per backend (memory only, as the leases' loads: after an eviction, load-aware forgets the old leases). */
   readonly #load = new Map<string, { sequences: number; kvTokens: number }>();
@@ -71,7 +72,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
       for (const row of ctx.storage.sql.exec<{ id: string; key: string; expires_at: number }>("SELECT id, key, expires_at FROM leases")) {
-        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true, load: null, startedAt: row.expires_at - LEASE_TTL_MS, startedAtOnce: false });
+        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true, load: null, startedAt: row.expires_at - LEASE_TTL_MS, allStartedBy: null });
         this.#inFlight.set(row.key, (this.#inFlight.get(row.key) ?? 0) + 1);
       }
       this.#alarmSet = (await ctx.storage.getAlarm()) !== null;
@@ -184,10 +185,10 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     // uncapped one's count only steers routing, so it stays in memory and costs no storage write.
     const durable = request.candidates.some((c) => c.key === choice.key && c.maxInFlight !== null);
     const load = request.load ?? null;
-    // Whether every sequence had a free one (max_sequences): only then does its progress start now.
-    const maxSequences = request.candidates.find((c) => c.key === choice.key)?.maxSequences ?? null;
-    const startedAtOnce = maxSequences === null || (view(choice.key).leases ?? []).reduce((n, l) => n + l.sequences, 0) + (load?.sequences ?? 1) <= maxSequences;
-    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable, load, startedAt: now, startedAtOnce });
+    // When its sequences start: now if each has a free one (max_sequences), else as our other leases end.
+    const candidate = request.candidates.find((c) => c.key === choice.key);
+    const allStartedBy = load && candidate ? expectedAllStartedBy(candidate, view(choice.key).leases ?? [], load.sequences, now) : null;
+    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable, load, startedAt: now, allStartedBy });
     this.#inFlight.set(choice.key, (this.#inFlight.get(choice.key) ?? 0) + 1);
     if (load) this.#addLoad(choice.key, load, 1);
     const breaker = this.#breakers.get(choice.key) ?? closedBreaker();
@@ -200,8 +201,8 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
   #view(key: string): BackendView {
     const load = this.#load.get(key);
     const leases: LeaseLoad[] = [];
-    for (const { key: on, load: l, startedAt, startedAtOnce } of this.#leases.values()) {
-      if (on === key && l) leases.push({ sequences: l.sequences, promptTokens: l.promptTokens, answerTokens: l.answerTokens, capTokens: l.capTokens, startedAt, startedAtOnce });
+    for (const { key: on, load: l, startedAt, allStartedBy } of this.#leases.values()) {
+      if (on === key && l) leases.push({ sequences: l.sequences, promptTokens: l.promptTokens, answerTokens: l.answerTokens, capTokens: l.capTokens, startedAt, allStartedBy });
     }
     return {
       inFlight: this.#inFlight.get(key) ?? 0,

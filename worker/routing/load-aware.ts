@@ -19,11 +19,13 @@
  *
  * Each lease's progress is estimated as its age times the backend's decode
  * rate per sequence, so its remaining work is its expected answer less
- * that; past its expectation, up to its `max_tokens`. A lease whose every
- * sequence started at once and whose estimate is well past its
- * `max_tokens` has ended, whether or not its release has come (a gateway
- * reading a stream late releases it late; vLLM freed the sequence at its
- * last token). From the leases that have not ended, per backend:
+ * that; past its expectation, up to its `max_tokens`. A lease whose last
+ * sequence (from when it was expected to start: at once, or as our other
+ * leases there end when some of its sequences queued in vLLM) would be
+ * well past its `max_tokens` has ended, whether or not its release has
+ * come (a gateway reading a stream late releases it late; vLLM freed the
+ * sequence at its last token). From the leases that have not ended, per
+ * backend:
  * - sequences in use: the sum of its leases' `n`; free = `max_sequences`
  *   less that (unknown `max_sequences`: always free);
  * - the projected KV peak: the KV its leases will hold, each growing a token
@@ -110,15 +112,45 @@ export function remainingTokens(lease: LeaseLoad, now: number, tokensPerSecond: 
   return lease.capTokens === null ? 0 : Math.max(0, lease.capTokens - done);
 }
 
+/** When a lease's last sequence is expected to produce its `max_tokens`, END_MARGIN included (Unix ms); null: unknown. */
+function expectedEndAt(lease: LeaseLoad, tokensPerSecond: number): number | null {
+  if (lease.capTokens === null || lease.allStartedBy === null) return null;
+  return lease.allStartedBy + ((lease.capTokens * (1 + END_MARGIN)) / tokensPerSecond) * 1000;
+}
+
 /**
- * Whether a lease has ended by the estimate, its release not yet here: all
- * its sequences started when it was granted and, at the decode rate, they
- * would be END_MARGIN past its `max_tokens`, which vLLM never goes beyond.
- * The release of a stream read late (a busy gateway) frees its sequence
- * only then; vLLM freed it at its last token.
+ * Whether a lease has ended by the estimate, its release not yet here: its
+ * last sequence, from when it was expected to start, would be END_MARGIN
+ * past its `max_tokens`, which vLLM never goes beyond. The release of a
+ * stream read late (a busy gateway) frees its sequence only then; vLLM
+ * freed it at its last token.
  */
 export function endedByEstimate(lease: LeaseLoad, now: number, tokensPerSecond: number): boolean {
-  return lease.startedAtOnce && lease.capTokens !== null && decodedTokens(lease, now, tokensPerSecond) >= lease.capTokens * (1 + END_MARGIN);
+  const end = expectedEndAt(lease, tokensPerSecond);
+  return end !== null && now >= end;
+}
+
+/**
+ * When all of a request's `sequences` are expected to have started on
+ * `candidate` (Unix ms): now when each has a free sequence; else when
+ * enough of our leases there are expected to have ended (by their
+ * `max_tokens`, the latest they can), as vLLM admits its queued sequences
+ * then; null when some of those leases have no `max_tokens`.
+ */
+export function expectedAllStartedBy(candidate: Candidate, leases: readonly LeaseLoad[], sequences: number, now: number): number | null {
+  const rate = candidate.decodeTokensPerSecond ?? DEFAULT_DECODE_TOKENS_PER_SECOND;
+  const live = leases.filter((l) => !endedByEstimate(l, now, rate));
+  const used = live.reduce((n, l) => n + l.sequences, 0);
+  if (candidate.maxSequences == null || used + sequences <= candidate.maxSequences) return now;
+  const waiting = used + sequences - candidate.maxSequences;
+  const ends: number[] = [];
+  for (const l of live) {
+    const end = expectedEndAt(l, rate);
+    if (end === null) return null;
+    for (let i = 0; i < l.sequences; i++) ends.push(Math.max(now, end));
+  }
+  ends.sort((a, b) => a - b);
+  return ends[Math.min(waiting, ends.length) - 1] ?? now;
 }
 
 /**

@@ -36,14 +36,19 @@ export interface RequestLoad {
   kvTokens: number;
 }
 
-/** One lease of ours as load-aware routing sees it: its load, when it was granted (Unix ms), and whether all its sequences had a free one then. */
+/** One lease of ours as load-aware routing sees it: its load, when it was granted, and when all its sequences are expected to have started (Unix ms). */
 export interface LeaseLoad {
   sequences: number;
   promptTokens: number;
   answerTokens: number;
   capTokens: number | null;
   startedAt: number;
-  startedAtOnce: boolean;
+  /**
+   * When its last sequence is expected to have started: `startedAt` when
+   * each had a free one at the grant, later when some queued in vLLM behind
+   * our other leases; null when that cannot be estimated.
+   */
+  allStartedBy: number | null;
 }
 
 export type BreakerPhase = "closed" | "open" | "half_open";
