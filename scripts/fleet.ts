@@ -23,7 +23,7 @@ import { buildWorker } from "../bench/workers";
 import { stepMs } from "../gpu/sim/perf/arithmetic";
 import { GPU_PROFILES } from "../gpu/sim/perf/profiles";
 import { loadModalPrices } from "./plan/prices";
-import { cdfSvg, figuresOf, ratiosOf, table } from "./fleet/report";
+import { cdfSvg, figuresOf, ratiosOf, table, tailTable } from "./fleet/report";
 import { kvTokensAt, runPolicy, type FleetSetup } from "./fleet/run-policy";
 import { LENGTH_DIVISOR, makeTrace, meanAnswerLength, N_SAMPLES } from "./fleet/trace";
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const capacity = (deployments * seqsPerContainer) / serviceSeconds / sequencesPerRequest;
   const rate = load * capacity;
   const trace = makeTrace({ requests: Number(values.requests), rate, nShare: N_SHARE, repeatShare: REPEAT_SHARE, seed: Number(values.seed) });
-  const setup: FleetSetup = { deployments, timeScale, maxNumSeqs: MAX_NUM_SEQS, gpuMemoryUtilization, expectedAnswerTokens: Math.round(meanAnswer) };
+  const setup: FleetSetup = { deployments, timeScale, maxNumSeqs: MAX_NUM_SEQS, gpuMemoryUtilization, expectedAnswerTokens: Math.round(meanAnswer), decodeTokensPerSecond: 1000 / step };
   console.log(
     `fleet: ${deployments} x h200-bf16 (1 container each, KV ${kvTokensAt(gpuMemoryUtilization)} tokens = LIMO's / ${LENGTH_DIVISOR}, --max-num-seqs ${MAX_NUM_SEQS}), ` +
       `capacity ~${capacity.toFixed(3)} req/s (${seqsPerContainer} answers a container, ${serviceSeconds.toFixed(1)} s each), load ${load}: ${rate.toFixed(3)} req/s, ` +
@@ -85,15 +85,15 @@ async function main(): Promise<void> {
   }
   const figures = runs.map((r) => figuresOf(r, deployments, usdPerGpuSecond));
   const ratios = ratiosOf(figures);
-  console.log(`\n${table(figures, ratios)}\n`);
+  console.log(`\n${table(figures, ratios)}\n\nWhere the slowest 5 % of first tokens waited (mean simulated seconds):\n\n${tailTable(figures)}\n`);
   mkdirSync(values.out, { recursive: true });
-  const json = { setup: { ...setup, load, rate_per_second: rate, capacity_per_second: capacity, requests: trace.length, length_divisor: LENGTH_DIVISOR, seed: Number(values.seed), prices_as_of: prices.as_of }, figures, ratios_vs_round_robin: ratios };
+  const json = { setup: { ...setup, load, rate_per_second: rate, capacity_per_second: capacity, requests: trace.length, length_divisor: LENGTH_DIVISOR, seed: Number(values.seed), prices_as_of: prices.as_of }, figures, ratios_vs_round_robin: ratios, requests: Object.fromEntries(runs.map((r) => [r.policy, r.results])) };
   writeFileSync(join(values.out, "fleet.json"), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(values.out, "ttft-cdf.svg"), cdfSvg(runs));
   console.log(`wrote ${join(values.out, "fleet.json")} and ${join(values.out, "ttft-cdf.svg")}`);
 }
 
-main().catch((err: unknown) => {
+main().then(() => process.exit(0), (err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

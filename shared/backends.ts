@@ -37,6 +37,19 @@ export const BackendConfigSchema = z.strictObject({
    * projected load passes 90 % of it; absent: never held for KV.
    */
   kv_tokens: z.number().int().positive().optional(),
+  /**
+   * Sequences it runs at once, all containers together: vLLM's
+   * `--max-num-seqs` times `max_containers` (an `n` = 4 request is 4).
+   * Load-aware routing sends a request where a sequence is free and holds
+   * it at the gateway while none is; absent: never held for sequences.
+   */
+  max_sequences: z.number().int().positive().optional(),
+  /**
+   * Tokens a second one of its sequences decodes at, for load-aware
+   * routing's estimate of each lease's progress (`h200-bf16` with a full KV
+   * cache: about 36); absent: 35.
+   */
+  decode_tokens_per_second: z.number().positive().max(10_000).optional(),
 });
 
 export const BackendsSchema = z

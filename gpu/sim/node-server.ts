@@ -28,6 +28,7 @@ import { pathToFileURL } from "node:url";
 import { loadShippedProblems } from "./problem-files";
 import { fleetDefaultsFromEnv } from "./fleet/fleet-env";
 import { summarizeDeployment, type DeploymentSummary } from "./fleet/fleet-summary";
+import type { CallRecord } from "./fleet/modal-edge";
 import type { GpuProfileName } from "./perf/profiles";
 import { createSimulator, type SimConfigPatch, type Simulator, type SimulatorOptions, type SimStats } from "./simulator";
 
@@ -122,6 +123,8 @@ export interface SimFleet {
   stats(): Promise<Record<string, SimStats>>;
   /** Preemptions, edge-queued time, 303s, utilisation, tokens and billed seconds per deployment name. */
   summary(): Promise<Record<string, DeploymentSummary>>;
+  /** Each generation call's timeline at Modal's edge (`/sim/calls`), per deployment name. */
+  calls(): Promise<Record<string, CallRecord[]>>;
   /** Loses a warm container of one deployment (the busiest, or `id`); resolves to its id, or null if none was warm. */
   loseContainer(name: string, id?: string): Promise<string | null>;
   close(): Promise<void>;
@@ -157,6 +160,11 @@ export async function startSimFleet(options: SimFleetOptions): Promise<SimFleet>
     async summary() {
       const all = await stats();
       return Object.fromEntries(Object.entries(all).map(([name, s]) => [name, summarizeDeployment(s) as DeploymentSummary]));
+    },
+    async calls() {
+      return Object.fromEntries(
+        await Promise.all(deployments.map(async (d) => [d.name, (await (await control(d.url, "/sim/calls")).json()) as CallRecord[]] as const)),
+      );
     },
     async loseContainer(name, id) {
       const d = deployments.find((x) => x.name === name);

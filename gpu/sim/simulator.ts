@@ -163,7 +163,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   };
 }
 
-/** `/sim/config`, `/sim/reset`, `/sim/stats`, `/sim/containers`: the test-facing control plane. */
+/** `/sim/config`, `/sim/reset`, `/sim/stats`, `/sim/calls`, `/sim/containers`: the test-facing control plane. */
 async function simRoute(request: Request, inst: SimInstance, path: string, fleet: Fleet | null): Promise<Response> {
   const method = request.method;
   if (path === "/sim/config") {
@@ -181,6 +181,7 @@ async function simRoute(request: Request, inst: SimInstance, path: string, fleet
     return json(inst.config);
   }
   if (path === "/sim/stats") return method === "GET" ? json(inst.stats()) : methodNotAllowed();
+  if (path === "/sim/calls") return method === "GET" ? json(fleet?.edge.callRecords ?? []) : methodNotAllowed();
   if (path === "/sim/containers") return method === "GET" ? json(fleet?.deployment.containerStats() ?? []) : methodNotAllowed();
   if (path === "/sim/containers/lose") {
     if (method !== "POST") return methodNotAllowed();

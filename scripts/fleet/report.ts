@@ -3,9 +3,11 @@
  * What `npm run fleet` prints and writes: per policy p50/p95/p99 time to
  * first token, output tokens per second per GPU, preemptions, time held at
  * Modal's edge, 503s, $ per million output tokens, with ratios against round
- * robin; a table, a JSON document and an SVG of the TTFT CDFs.
+ * robin; where the slowest first tokens waited (the gateway, Modal's edge
+ * queue, vLLM's queue and prefill, the relay), with each request's path in
+ * the JSON; a table, a JSON document and an SVG of the TTFT CDFs.
  */
-import type { PolicyRun } from "./run-policy";
+import type { PolicyRun, RequestResult } from "./run-policy";
 
 export interface PolicyFigures {
   policy: string;
@@ -21,6 +23,19 @@ export interface PolicyFigures {
   modal_edge_wait_s: number;
   redirects_303: number;
   usd_per_million_output_tokens: number;
+  /** Where the slowest 5 % of first tokens (TTFT at or above p95) waited. */
+  ttft_tail: TailFigures;
+}
+
+/** Mean simulated seconds of each part of the TTFT over the tail's requests (those whose path is known). */
+export interface TailFigures {
+  requests: number;
+  gateway_s: number | null;
+  modal_edge_wait_s: number | null;
+  vllm_queue_and_prefill_s: number | null;
+  relay_s: number | null;
+  /** Tail requests per backend. */
+  by_backend: Record<string, number>;
 }
 
 export function quantile(sorted: readonly number[], q: number): number | null {
@@ -46,7 +61,41 @@ export function figuresOf(run: PolicyRun, gpus: number, usdPerGpuSecond: number)
     modal_edge_wait_s: run.fleet.edgeWaitSeconds,
     redirects_303: run.fleet.redirects,
     usd_per_million_output_tokens: run.fleet.generationTokens > 0 ? (run.fleet.containerSeconds * usdPerGpuSecond * 1e6) / run.fleet.generationTokens : 0,
+    ttft_tail: tailOf(run, quantile(ttfts, 0.95)),
   };
+}
+
+/** The TTFT parts of the requests at or above `p95`. */
+export function tailOf(run: PolicyRun, p95: number | null): TailFigures {
+  const tail = p95 === null ? [] : run.results.filter((r) => r.ttft !== null && r.ttft >= p95);
+  const mean = (pick: (p: NonNullable<RequestResult["path"]>) => number | null) => {
+    const values = tail.flatMap((r) => (r.path && pick(r.path) !== null ? [pick(r.path)!] : []));
+    return values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length;
+  };
+  const by_backend: Record<string, number> = {};
+  for (const r of tail) if (r.path) by_backend[r.path.backend] = (by_backend[r.path.backend] ?? 0) + 1;
+  return {
+    requests: tail.length,
+    gateway_s: mean((p) => p.gateway_s),
+    modal_edge_wait_s: mean((p) => p.modal_edge_wait_s),
+    vllm_queue_and_prefill_s: mean((p) => p.vllm_queue_and_prefill_s),
+    relay_s: mean((p) => p.relay_s),
+    by_backend,
+  };
+}
+
+/** Where each policy's slowest first tokens waited, as a table. */
+export function tailTable(all: readonly PolicyFigures[]): string {
+  const fmt = (v: number | null) => (v === null ? "-" : v.toFixed(2));
+  return [
+    "| policy | TTFT >= p95 | at the gateway s | Modal edge queue s | vLLM queue + prefill s | relay s | per backend |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    ...all.map((f) => {
+      const t = f.ttft_tail;
+      const backends = Object.entries(t.by_backend).map(([b, n]) => `${b}: ${n}`).join(", ");
+      return `| ${f.policy} | ${t.requests} | ${fmt(t.gateway_s)} | ${fmt(t.modal_edge_wait_s)} | ${fmt(t.vllm_queue_and_prefill_s)} | ${fmt(t.relay_s)} | ${backends} |`;
+    }),
+  ].join("\n");
 }
 
 /** Each figure over round robin's (null where round robin's is 0 or missing). */

@@ -30,21 +30,21 @@ describe("routing policies", () => {
     expect(picks.map((p) => (p.ok ? p.key : null))).toEqual(["a", "b", "c", "a"]);
   });
 
-  it("load-aware sends to the least projected KV load, and holds when every backend would pass the threshold", () => {
+  it("load-aware sends to the lowest projected KV peak, and holds when every backend would pass the threshold", () => {
+    // Leases just started (no progress yet): their peak is their full length.
+    const lease = (kv: number) => ({ sequences: 1, promptTokens: 0, answerTokens: kv, capTokens: null, startedAt: 0, allStartedBy: 0 });
     const views: Record<string, BackendView> = {
-      a: { ...idle(), inFlight: 3, load: { sequences: 3, kvTokens: 60_000 } },
-      b: { ...idle(), inFlight: 1, load: { sequences: 1, kvTokens: 20_000 } },
+      a: { ...idle(), inFlight: 3, leases: [lease(20_000), lease(20_000), lease(20_000)] },
+      b: { ...idle(), inFlight: 1, leases: [lease(20_000)] },
     };
     const c = [cand("a", 100_000), cand("b", 100_000)];
-    const load = { sequences: 1, kvTokens: 20_000 };
+    const load = { sequences: 1, promptTokens: 0, answerTokens: 20_000, capTokens: null, kvTokens: 20_000 };
     expect(chooseBackend(c, (k) => views[k]!, 0, () => 0.5, { policy: "load-aware", load })).toMatchObject({ ok: true, key: "b" });
-    // b at 75 %: one more 20k request takes it past 90 %, as it does a (80 % + 20 %).
-    views.b = { ...idle(), inFlight: 3, load: { sequences: 3, kvTokens: 75_000 } };
-    expect(75_000 + 20_000).toBeGreaterThan(KV_HOLD_FRACTION * 100_000);
-    views.a = { ...idle(), inFlight: 4, load: { sequences: 4, kvTokens: 80_000 } };
+    // Four leases on each: one more 20k request, growing beside them, ends with 4 x 20k + 20k held, past 90 %.
+    views.b = { ...idle(), inFlight: 4, leases: [lease(25_000), lease(25_000), lease(25_000), lease(25_000)] };
+    expect(4 * 20_000 + 20_000).toBeGreaterThan(KV_HOLD_FRACTION * 100_000);
+    views.a = { ...idle(), inFlight: 4, leases: [lease(20_000), lease(20_000), lease(20_000), lease(20_000)] };
     expect(chooseBackend(c, (k) => views[k]!, 0, () => 0.5, { policy: "load-aware", load })).toMatchObject({ ok: false, reason: "saturated" });
-    // The hold is over: the least loaded anyway.
-    expect(chooseBackend(c, (k) => views[k]!, 0, () => 0.5, { policy: "load-aware", load, overflow: true })).toMatchObject({ ok: true, key: "b" });
     // An idle backend always takes a request, however large.
     expect(chooseBackend([cand("z", 10)], idle, 0, () => 0.5, { policy: "load-aware", load })).toMatchObject({ ok: true, key: "z" });
   });
@@ -52,8 +52,9 @@ describe("routing policies", () => {
   it("counts n as sequences sharing the prompt, and caps the expected answer at max_tokens", () => {
     const body = { messages: [{ role: "user", content: "x".repeat(398) }], n: 4, max_tokens: 1000 };
     const prompt = Math.ceil(JSON.stringify(body.messages).length / 4);
-    expect(requestLoad(body, 16_000)).toEqual({ sequences: 4, kvTokens: prompt + 4 * 1000 });
-    expect(requestLoad({ prompt: "abcd", max_tokens: 32_000 }, 16_000)).toEqual({ sequences: 1, kvTokens: 1 + 16_000 });
+    expect(requestLoad(body, 16_000)).toEqual({ sequences: 4, promptTokens: prompt, answerTokens: 1000, capTokens: 1000, kvTokens: prompt + 4 * 1000 });
+    expect(requestLoad({ prompt: "abcd", max_tokens: 32_000 }, 16_000)).toEqual({ sequences: 1, promptTokens: 1, answerTokens: 16_000, capTokens: 32_000, kvTokens: 1 + 16_000 });
+    expect(requestLoad({ prompt: "abcd" }, 16_000)).toMatchObject({ answerTokens: 16_000, capTokens: null });
   });
 
   it("probes an open breaker at once when it is the only way, never when another backend was left out", () => {

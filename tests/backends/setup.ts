@@ -24,7 +24,7 @@ export interface Fleet {
 }
 
 export async function fleet(
-  options: { backends?: number; maxInFlight?: number; urls?: string[]; env?: Partial<Env> } = {},
+  options: { backends?: number; maxInFlight?: number; urls?: string[]; env?: Partial<Env>; fields?: Record<string, unknown> } = {},
 ): Promise<Fleet> {
   const sims = Array.from({ length: options.backends ?? 2 }, () => newSim());
   const urls = [...sims.map((s) => s.url), ...(options.urls ?? [])];
@@ -37,6 +37,7 @@ export async function fleet(
     region: i % 2 ? "eu" : "us",
     gpu: "H200",
     ...(options.maxInFlight ? { max_in_flight: options.maxInFlight } : {}),
+    ...options.fields,
   }));
   const a = adminApi({ BACKENDS: JSON.stringify(backends), ...options.env });
   const { id: accountId } = await a.createAccount("Routing");

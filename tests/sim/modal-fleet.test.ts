@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../gpu/sim/fleet/clock";
-import { CALL_ID_PARAM } from "../../gpu/sim/fleet/modal-edge";
+import { CALL_ID_PARAM, type CallRecord } from "../../gpu/sim/fleet/modal-edge";
 import { createSimulator, type SimConfigPatch, type SimStats } from "../../gpu/sim/simulator";
 import { readSse } from "../helpers/sim";
 
@@ -183,6 +183,25 @@ describe("a warm container", () => {
     expect(late.status).toBe(200);
     await until(readSse(late));
     expect((await stats()).fleet!.totals.edge_wait_seconds_max).toBeGreaterThan(300 * 0.014);
+  });
+
+  it("logs each call's arrival, dispatch to a container and first byte (/sim/calls), so a fleet run sees where its TTFT went", async () => {
+    const { sim, chat, until } = await fleetSim({ min_containers: 1, max_containers: 1, max_inputs: 1, target_inputs: 1, min_tokens: 50 });
+    const first = await chat({ max_tokens: 50, messages: [{ role: "user", content: "first question" }] });
+    const second = chat({ max_tokens: 50, n: 2, messages: [{ role: "user", content: "second question" }] });
+    await until(readSse(first));
+    await until(readSse(await until(second)));
+    const calls = (await (await sim.fetch(new Request(`${BASE}/sim/calls`))).json()) as CallRecord[];
+    expect(calls.map((c) => [c.tag, c.n, c.max_tokens, c.container])).toEqual([
+      ["first question", 1, 50, "ta-0001"],
+      ["second question", 2, 50, "ta-0001"],
+    ]);
+    const [a, b] = calls as [CallRecord, CallRecord];
+    // The first starts at once and answers after one prefill; the second waits at the edge for the first's input.
+    expect(a.dispatched_ms).toBe(a.arrived_ms);
+    expect(a.first_byte_ms! - a.dispatched_ms!).toBeCloseTo(0.4 + ((61 * GIB + 0) / 4.8e12) * 1000, 0);
+    expect(b.dispatched_ms! - b.arrived_ms).toBeGreaterThan(50 * 14);
+    expect(b.first_byte_ms!).toBeGreaterThan(b.dispatched_ms!);
   });
 
   it("a lost container breaks its streams, and the autoscaler boots a replacement", async () => {

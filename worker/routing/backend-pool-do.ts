@@ -33,7 +33,8 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import { closedBreaker, onProbe, onResult, onSend, phaseAt } from "./breaker";
 import { chooseBackend } from "./choose";
-import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseResult, PoolBackendStatus, PoolRpc, RequestLoad } from "./pool-rpc";
+import { expectedAllStartedBy } from "./load-aware";
+import type { AcquireRequest, AcquireResult, BackendView, BreakerState, HealthSnapshot, LeaseLoad, LeaseResult, PoolBackendStatus, PoolRpc, RequestLoad } from "./pool-rpc";
 
 /** Longest a lease lives without a release: longer than any generation (18 min) plus a cold start. */
 export const LEASE_TTL_MS = 45 * 60_000;
@@ -45,21 +46,25 @@ const MAX_WAITERS = 1_000;
 interface Waiter {
   request: AcquireRequest;
   seq: number;
+  /** Unix ms it began to wait here, or its hold's start when the router gave one. */
+  since: number;
   resolve: (result: AcquireResult) => void;
   timer: ReturnType<typeof setTimeout>;
 }
 
 export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
-  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean; load: RequestLoad | null }>();
+  readonly #leases = new Map<string, { key: string; expiresAt: number; durable: boolean; load: RequestLoad | null; startedAt: number; allStartedBy: number | null }>();
   readonly #inFlight = new Map<string, number>();
-  /** Sums of the leases' loads per backend (memory only: after an eviction, load-aware forgets the old leases' loads). */
-  readonly #load = new Map<string, RequestLoad>();
+  /** Sums of the leases' loads per backend (memory only, as the leases' loads: after an eviction, load-aware forgets the old leases). */
+  readonly #load = new Map<string, { sequences: number; kvTokens: number }>();
   /** Round robin's turn counter. */
   #turn = 0;
   readonly #breakers = new Map<string, BreakerState>();
   readonly #health = new Map<string, HealthSnapshot>();
   #waiters: Waiter[] = [];
   #seq = 0;
+  /** A look at held load-aware requests again, when an estimate may run out before any lease ends. */
+  #recheck: ReturnType<typeof setTimeout> | null = null;
   #alarmSet = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -67,7 +72,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS leases (id TEXT PRIMARY KEY, key TEXT NOT NULL, expires_at INTEGER NOT NULL)");
       for (const row of ctx.storage.sql.exec<{ id: string; key: string; expires_at: number }>("SELECT id, key, expires_at FROM leases")) {
-        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true, load: null });
+        this.#leases.set(row.id, { key: row.key, expiresAt: row.expires_at, durable: true, load: null, startedAt: row.expires_at - LEASE_TTL_MS, allStartedBy: null });
         this.#inFlight.set(row.key, (this.#inFlight.get(row.key) ?? 0) + 1);
       }
       this.#alarmSet = (await ctx.storage.getAlarm()) !== null;
@@ -85,6 +90,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
       const waiter: Waiter = {
         request,
         seq: ++this.#seq,
+        since: request.heldSince ?? now,
         resolve,
         timer: setTimeout(() => {
           this.#waiters = this.#waiters.filter((w) => w !== waiter);
@@ -92,6 +98,7 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
         }, waitMs),
       };
       this.#waiters.push(waiter);
+      if (result.reason === "saturated") this.#scheduleRecheck(result.retryAfterMs);
     });
   }
 
@@ -162,7 +169,9 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
   }
 
   #tryGrant(request: AcquireRequest, now: number): AcquireResult {
-    const choice = chooseBackend(request.candidates, (key) => this.#view(key), now, Math.random, {
+    const seen = new Map<string, BackendView>();
+    const view = (key: string) => seen.get(key) ?? seen.set(key, this.#view(key)).get(key)!;
+    const choice = chooseBackend(request.candidates, view, now, Math.random, {
       policy: request.policy,
       load: request.load,
       overflow: request.overflow,
@@ -176,7 +185,10 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
     // uncapped one's count only steers routing, so it stays in memory and costs no storage write.
     const durable = request.candidates.some((c) => c.key === choice.key && c.maxInFlight !== null);
     const load = request.load ?? null;
-    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable, load });
+    // When its sequences start: now if each has a free one (max_sequences), else as our other leases end.
+    const candidate = request.candidates.find((c) => c.key === choice.key);
+    const allStartedBy = load && candidate ? expectedAllStartedBy(candidate, view(choice.key).leases ?? [], load.sequences, now) : null;
+    this.#leases.set(leaseId, { key: choice.key, expiresAt, durable, load, startedAt: now, allStartedBy });
     this.#inFlight.set(choice.key, (this.#inFlight.get(choice.key) ?? 0) + 1);
     if (load) this.#addLoad(choice.key, load, 1);
     const breaker = this.#breakers.get(choice.key) ?? closedBreaker();
@@ -188,9 +200,14 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
 
   #view(key: string): BackendView {
     const load = this.#load.get(key);
+    const leases: LeaseLoad[] = [];
+    for (const { key: on, load: l, startedAt, allStartedBy } of this.#leases.values()) {
+      if (on === key && l) leases.push({ sequences: l.sequences, promptTokens: l.promptTokens, answerTokens: l.answerTokens, capTokens: l.capTokens, startedAt, allStartedBy });
+    }
     return {
       inFlight: this.#inFlight.get(key) ?? 0,
       ...(load ? { load } : {}),
+      ...(leases.length > 0 ? { leases } : {}),
       breaker: this.#breakers.get(key) ?? closedBreaker(),
       health: this.#health.get(key) ?? null,
     };
@@ -217,15 +234,27 @@ export class BackendPoolDO extends DurableObject<Env> implements PoolRpc {
   /** Grants freed slots to waiters: interactive before background, then first come first served. */
   #pump(): void {
     if (this.#waiters.length === 0) return;
-    this.#waiters.sort((a, b) => rank(a) - rank(b) || a.seq - b.seq);
+    this.#waiters.sort((a, b) => rank(a) - rank(b) || a.since - b.since || a.seq - b.seq);
     const now = Date.now();
+    let recheckMs = Infinity;
     for (const waiter of [...this.#waiters]) {
       const result = this.#tryGrant(waiter.request, now);
+      if (!result.ok && result.reason === "saturated") recheckMs = Math.min(recheckMs, result.retryAfterMs);
       if (!result.ok && result.reason !== "unavailable") continue;
       clearTimeout(waiter.timer);
       this.#waiters = this.#waiters.filter((w) => w !== waiter);
       waiter.resolve(result);
     }
+    if (recheckMs < Infinity) this.#scheduleRecheck(recheckMs);
+  }
+
+  /** Pumps again in `ms` (once at a time): a held request may fit once a lease's estimate runs out. */
+  #scheduleRecheck(ms: number): void {
+    if (this.#recheck !== null) return;
+    this.#recheck = setTimeout(() => {
+      this.#recheck = null;
+      this.#pump();
+    }, ms);
   }
 
   /** Ends leases an isolate never released (it died): they must not hold slots forever. */

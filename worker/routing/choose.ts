@@ -18,12 +18,13 @@
  *   free and by vLLM's own queue (`vllm:num_requests_waiting`);
  * - `round-robin`: the next free backend in turn, nothing else considered
  *   (the baseline `npm run fleet` compares against);
- * - `load-aware`: routing/load-aware.ts: warm first, then the least projected
- *   KV load, and `saturated` (hold the request) when every backend would go
- *   past KV_HOLD_FRACTION of its `kv_tokens`.
+ * - `load-aware`: routing/load-aware.ts: warm first, then where the
+ *   request's sequences start at once (free `max_sequences`, KV room by our
+ *   leases' remaining work), and `saturated` (hold the request) when no
+ *   backend has both.
  */
 import { mayPass, mayProbe, msUntilProbe } from "./breaker";
-import { pickLeastLoaded, weightedPick } from "./load-aware";
+import { pickLoadAware, weightedPick } from "./load-aware";
 import type { BackendView, Candidate, RequestLoad } from "./pool-rpc";
 
 export type Choice =
@@ -32,7 +33,7 @@ export type Choice =
   /**
    * `full`: some backend could take it but has no free slot; `unavailable`:
    * every breaker is open with its probe in flight; `saturated`: load-aware
-   * holds it, every backend being near KV saturation.
+   * holds it, no backend having a free sequence and KV room for it.
    */
   | { ok: false; reason: "full" | "unavailable" | "saturated"; retryAfterMs: number };
 
@@ -43,7 +44,7 @@ export interface ChoiceOptions {
   policy?: RoutingPolicyName;
   /** What this request adds to a backend (load-aware). */
   load?: RequestLoad;
-  /** Load-aware: the hold is over, choose the least loaded even if saturated. */
+  /** Load-aware: the hold is over, choose the backend expected to free first even if saturated. */
   overflow?: boolean;
   /** Round robin: this request's turn (a counter the caller keeps). */
   turn?: number;
@@ -72,7 +73,7 @@ export function chooseBackend(
   if (policy === "round-robin") return { ok: true, key: free[(options.turn ?? 0) % free.length]!.key };
   const best = Math.min(...free.map((c) => healthRank(view(c.key), now)));
   const group = free.filter((c) => healthRank(view(c.key), now) === best);
-  if (policy === "load-aware") return pickLeastLoaded(group, view, options.load ?? null, options.overflow ?? false, random);
+  if (policy === "load-aware") return pickLoadAware(group, view, options.load ?? null, options.overflow ?? false, now, random);
   const scores = group.map((c) => {
     const v = view(c.key);
     const share = c.maxInFlight === null ? 1 : (c.maxInFlight - v.inFlight) / c.maxInFlight;

@@ -10,7 +10,7 @@ import { ROUTING_POLICIES, type RoutingPolicyName } from "./choose";
 export interface RoutingPolicy {
   /** `ROUTING_POLICY`: how a backend is chosen (routing/choose). */
   name: RoutingPolicyName;
-  /** Load-aware: longest a request is held while every backend is near KV saturation, then sent anyway. */
+  /** Load-aware: longest a request is held while no backend has a free sequence and KV room for it, then sent anyway. */
   holdMs: number;
   /** Load-aware: the answer length a request is expected to reach when its `max_tokens` is larger, in tokens. */
   expectedAnswerTokens: number;

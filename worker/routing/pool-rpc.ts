@@ -16,14 +16,39 @@ export interface Candidate {
   maxInFlight: number | null;
   /** The backend's KV-cache capacity in tokens (BACKENDS `kv_tokens`), for load-aware routing; null: unknown. */
   kvTokens?: number | null;
+  /** Sequences it runs at once (BACKENDS `max_sequences`), for load-aware routing; null: unknown. */
+  maxSequences?: number | null;
+  /** Tokens a second one of its sequences decodes at (BACKENDS `decode_tokens_per_second`); null: the default. */
+  decodeTokensPerSecond?: number | null;
 }
 
 /** What one request puts on a backend, for load-aware routing (routing/load-aware). */
 export interface RequestLoad {
   /** Sequences vLLM runs for it (`n`). */
   sequences: number;
-  /** Projected KV-cache tokens: the prompt plus each sequence's expected answer. */
+  /** Its prompt's tokens (estimated), shared by its sequences. */
+  promptTokens: number;
+  /** Tokens each sequence is expected to produce. */
+  answerTokens: number;
+  /** Most tokens each sequence may produce (`max_tokens`); null: not given. */
+  capTokens: number | null;
+  /** Projected KV-cache tokens at full length: the prompt plus each sequence's expected answer. */
   kvTokens: number;
+}
+
+/** One lease of ours as load-aware routing sees it: its load, when it was granted, and when all its sequences are expected to have started (Unix ms). */
+export interface LeaseLoad {
+  sequences: number;
+  promptTokens: number;
+  answerTokens: number;
+  capTokens: number | null;
+  startedAt: number;
+  /**
+   * When its last sequence is expected to have started: `startedAt` when
+   * each had a free one at the grant, later when some queued in vLLM behind
+   * our other leases; null when that cannot be estimated.
+   */
+  allStartedBy: number | null;
 }
 
 export type BreakerPhase = "closed" | "open" | "half_open";
@@ -56,8 +81,10 @@ export interface HealthSnapshot {
 /** What the pool knows of one backend: what a choice is made by. */
 export interface BackendView {
   inFlight: number;
-  /** The load our leases put on it (sums of their RequestLoad); absent: none known. */
-  load?: RequestLoad;
+  /** The load our leases put on it (sums of their sequences and full-length KV); absent: none known. */
+  load?: { sequences: number; kvTokens: number };
+  /** Our leases on it that carry a load (load-aware), each with when it started. */
+  leases?: LeaseLoad[];
   breaker: BreakerState;
   health: HealthSnapshot | null;
 }
@@ -73,8 +100,10 @@ export interface AcquireRequest {
   policy?: "least-loaded" | "round-robin" | "load-aware";
   /** What this request puts on the backend it gets (load-aware). */
   load?: RequestLoad;
-  /** Load-aware: the hold is over; the least loaded backend even when saturated. */
+  /** Load-aware: the hold is over; the backend expected to free first, even when saturated. */
   overflow?: boolean;
+  /** Load-aware: when this request's hold began (Unix ms): held requests are served in that order. */
+  heldSince?: number;
   /** No early probe of an open breaker (the caller has other backends it left out for now). */
   noEarlyProbe?: boolean;
 }
@@ -82,7 +111,7 @@ export interface AcquireRequest {
 export type AcquireResult =
   /** `probe`: the backend's breaker is open and this request is its probe. */
   | { ok: true; leaseId: string; key: string; probe?: boolean }
-  /** `saturated`: load-aware holds it (every backend near KV saturation); see routing/choose. */
+  /** `saturated`: load-aware holds it (no backend where it starts at once); see routing/load-aware. */
   | { ok: false; reason: "full" | "unavailable" | "saturated"; retryAfterMs: number };
 
 /** How an attempt ended, for the breaker and the health view. */

@@ -27,8 +27,9 @@
  *   serves the model, breaker closed, free slot, warm first; test-mode keys
  *   only simulators, or the built-in one); an open breaker with nowhere else
  *   to go gets the request as its probe (waiting while a probe is in flight);
- *   `load-aware` holds a request while every backend is near KV saturation,
- *   up to ROUTING_HOLD_MS, then sends it to the least loaded;
+ *   `load-aware` holds a request while no backend has a free sequence and
+ *   KV room for it, up to ROUTING_HOLD_MS, then sends it to the backend
+ *   expected to free first (routing/load-aware);
  * - retries connection errors, 502/503/504 and 429 with jittered exponential
  *   backoff on another backend when there is one, honouring Retry-After,
  *   within RETRY_DEADLINE_MS and MAX_FAILED_ATTEMPTS; never a 4xx;
@@ -170,7 +171,15 @@ async function route(
       await sleep(next - now, options.signal);
       continue;
     }
-    const asked = open.map((b) => ({ key: b.url, name: b.name, weight: b.weight, maxInFlight: b.max_in_flight ?? null, kvTokens: b.kv_tokens ?? null }));
+    const asked = open.map((b) => ({
+      key: b.url,
+      name: b.name,
+      weight: b.weight,
+      maxInFlight: b.max_in_flight ?? null,
+      kvTokens: b.kv_tokens ?? null,
+      maxSequences: b.max_sequences ?? null,
+      decodeTokensPerSecond: b.decode_tokens_per_second ?? null,
+    }));
     const lease =
       (policy.name === "least-loaded" ? await acquireInIsolate(pool, asked, now) : null) ??
       (await pool.acquire({
@@ -178,12 +187,13 @@ async function route(
         priority: options.priority ?? "interactive",
         waitMs: load && !overflow ? Math.max(0, holdDeadline - now) : policy.busyWaitMs,
         policy: policy.name,
-        ...(load ? { load, overflow } : {}),
+        // Held requests are served in order of arrival, however often they ask again.
+        ...(load ? { load, overflow, heldSince: started } : {}),
         ...(open.length < candidates.length ? { noEarlyProbe: true } : {}),
       }));
     if (!lease.ok) {
       if (lease.reason === "saturated") {
-        wait("held: every backend near KV saturation");
+        wait("held: no backend where it starts at once");
         if (Date.now() >= holdDeadline) overflow = true;
         continue;
       }

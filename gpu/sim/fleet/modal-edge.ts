@@ -39,6 +39,35 @@ export interface EdgeCounters {
   detached_total: number;
 }
 
+/**
+ * One generation call's timeline at this deployment, for fleet experiments
+ * to see where a time to first token went (`/sim/calls`). Simulated ms on
+ * the deployment's clock; `arrived_unix_ms` (wall) lines a call up with
+ * what its client measured.
+ */
+export interface CallRecord {
+  id: string;
+  path: string;
+  /** The head of the last user message (or prompt): what a client finds its request by. */
+  tag: string;
+  n: number;
+  max_tokens: number | null;
+  arrived_unix_ms: number;
+  arrived_ms: number;
+  /** A container took it (Modal's edge queue ends), and which. */
+  dispatched_ms: number | null;
+  container: string | null;
+  /** The response's first body byte left the container: vLLM queue plus prefill after dispatch. */
+  first_byte_ms: number | null;
+  /** Its body ended (or broke, or was cancelled): the input's slot is free. */
+  ended_ms: number | null;
+}
+
+/** Most call records kept (the oldest are dropped first). */
+const MAX_CALL_RECORDS = 10_000;
+/** Characters of the prompt kept in a record's tag. */
+const TAG_CHARS = 80;
+
 /** A response recorded for followers of a detached call. */
 interface Recording {
   status: number;
@@ -58,6 +87,7 @@ interface Call {
   app: ContainerApp;
   controller: AbortController;
   cancelQueued: CancelInput | null;
+  record: CallRecord | null;
   started: boolean;
   /** A 303 went out: the call runs on unowned, and its response is recorded. */
   detached: boolean;
@@ -72,6 +102,8 @@ export class ModalEdge {
   readonly #deployment: Deployment;
   readonly #clock: SimClock;
   readonly #calls = new Map<string, Call>();
+  /** Generation calls' timelines, oldest first (`/sim/calls`). */
+  readonly callRecords: CallRecord[] = [];
   #nextCall = 0;
 
   constructor(deployment: Deployment) {
@@ -102,6 +134,7 @@ export class ModalEdge {
       app,
       controller: new AbortController(),
       cancelQueued: null,
+      record: null,
       started: false,
       detached: false,
       deliver: null,
@@ -109,6 +142,7 @@ export class ModalEdge {
       followers: new Set(),
     };
     this.#calls.set(call.id, call);
+    call.record = this.#record(call);
     const held = this.#awaitStart(call, request.signal);
     call.cancelQueued = this.#deployment.enqueue({ onDispatch: (slot) => void this.#start(call, slot) });
     return held;
@@ -160,6 +194,11 @@ export class ModalEdge {
   /** A container took the call: run the app, then hand the response over or record it. */
   async #start(call: Call, slot: Slot): Promise<void> {
     call.cancelQueued = null;
+    const timeline = call.record;
+    if (timeline) {
+      timeline.dispatched_ms = this.#clock.now();
+      timeline.container = slot.container.id;
+    }
     const request = new Request(call.url, { method: call.method, headers: call.headers, body: call.body, signal: call.controller.signal });
     let response: Response;
     try {
@@ -170,7 +209,9 @@ export class ModalEdge {
     call.started = true;
     if (call.deliver) {
       this.#calls.delete(call.id);
-      call.deliver(releasing(response, slot));
+      const onByte = timeline ? () => (timeline.first_byte_ms ??= this.#clock.now()) : undefined;
+      const onEnd = timeline ? () => (timeline.ended_ms ??= this.#clock.now()) : undefined;
+      call.deliver(releasing(response, slot, onByte, onEnd));
       return;
     }
     if (!call.detached) {
@@ -221,6 +262,36 @@ export class ModalEdge {
     });
   }
 
+  /** A timeline for a generation call (a POST with a JSON body), null for anything else. */
+  #record(call: Call): CallRecord | null {
+    if (call.method !== "POST" || call.body === null) return null;
+    let parsed: { n?: unknown; max_tokens?: unknown; messages?: unknown; prompt?: unknown };
+    try {
+      parsed = JSON.parse(call.body) as typeof parsed;
+    } catch {
+      return null;
+    }
+    const messages = Array.isArray(parsed.messages) ? (parsed.messages as { role?: unknown; content?: unknown }[]) : [];
+    const lastUser = messages.filter((m) => m?.role === "user").at(-1)?.content;
+    const text = typeof lastUser === "string" ? lastUser : typeof parsed.prompt === "string" ? parsed.prompt : "";
+    const entry: CallRecord = {
+      id: call.id,
+      path: call.url.pathname,
+      tag: text.slice(0, TAG_CHARS),
+      n: typeof parsed.n === "number" ? parsed.n : 1,
+      max_tokens: typeof parsed.max_tokens === "number" ? parsed.max_tokens : null,
+      arrived_unix_ms: Date.now(),
+      arrived_ms: this.#clock.now(),
+      dispatched_ms: null,
+      container: null,
+      first_byte_ms: null,
+      ended_ms: null,
+    };
+    this.callRecords.push(entry);
+    if (this.callRecords.length > MAX_CALL_RECORDS) this.callRecords.shift();
+    return entry;
+  }
+
   #cutMs(): number {
     return this.#deployment.settings.requestCutSeconds * 1000;
   }
@@ -238,10 +309,14 @@ function redirect(call: Call): Response {
  * body ends, breaks or is cancelled. The first read starts at once: vLLM
  * starts generating when it accepts a request, not when a byte is read.
  */
-function releasing(response: Response, slot: Slot): Response {
+function releasing(response: Response, slot: Slot, onFirstByte?: () => void, onEnd?: () => void): Response {
   const source = response.body;
-  if (!source) {
+  const release = () => {
+    onEnd?.();
     slot.release();
+  };
+  if (!source) {
+    release();
     return response;
   }
   const reader = source.getReader();
@@ -256,15 +331,18 @@ function releasing(response: Response, slot: Slot): Response {
           const { done, value } = await next;
           if (done) {
             controller.close();
-            slot.release();
-          } else controller.enqueue(value);
+            release();
+          } else {
+            onFirstByte?.();
+            controller.enqueue(value);
+          }
         } catch (err) {
-          slot.release();
+          release();
           controller.error(err);
         }
       },
       cancel(reason) {
-        slot.release();
+        release();
         return reader.cancel(reason);
       },
     },
