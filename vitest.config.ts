@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { buildDashboard } from "./scripts/build-dashboard.ts";
+import { buildOpenApi } from "./scripts/build-openapi.ts";
 
 /**
  * Two projects: `workers` runs inside workerd with the real D1, KV and Durable
@@ -20,6 +21,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async () => {
             await buildDashboard({ quiet: true });
+            // The served OpenAPI document, generated from the routes (tests/admin/openapi-build.test.ts).
+            buildOpenApi();
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
@@ -38,6 +41,8 @@ export default defineConfig({
             };
           }),
         ],
+        // As wrangler.toml's [alias]: the tests run the bundle's zod-openapi, without the generator.
+        resolve: { alias: { "@hono/zod-openapi": fileURLToPath(new URL("./worker/http/openapi/zod-openapi-runtime.ts", import.meta.url)) } },
         test: {
           name: "workers",
           setupFiles: ["./tests/setup-d1.ts"],
