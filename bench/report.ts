@@ -34,6 +34,10 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
   for (const s of scenarios) {
     if (s.stream) {
       add(`${s.id}_ttfb_ms`, `${s.title}: time to first byte, p50 (c=1)`, "ms");
+      if (!s.cached) {
+        add(`${s.id}_wait_admission_ms`, `${s.title}: of which the admission call (gateway's Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_generation_start_ms`, `${s.title}: of which the generation object's start and the backend's answer (Server-Timing)`, "ms", false, true);
+      }
       add(`${s.id}_total_ms`, `${s.title}: total time, p50 (c=1)`, "ms");
       add(`${s.id}_rps`, `${s.title}: throughput (c=${s.concurrency})`, "streams/s", true);
       add(s.cpuKey, `${s.title}: Worker CPU per relayed chunk`, "µs", false, true);

@@ -109,8 +109,10 @@ async function latencyPhase(ctx: Context, scenario: Scenario, target: Target, co
   checkAll(scenario, target, responses);
   const totals = responses.map((r) => r.totalMs);
   const events = median(responses.map((r) => r.events));
+  const timings = serverTimings(responses);
   if (scenario.stream) {
     return {
+      ...timings(scenario.id),
       [`${scenario.id}_ttfb_ms`]: percentile(responses.map((r) => r.ttfbMs), 50),
       [`${scenario.id}_total_ms`]: percentile(totals, 50),
       [`${scenario.id}_total_p99_ms`]: percentile(totals, 99),
@@ -118,6 +120,22 @@ async function latencyPhase(ctx: Context, scenario: Scenario, target: Target, co
     };
   }
   return { [`${scenario.id}_p50_ms`]: percentile(totals, 50), [`${scenario.id}_p99_ms`]: percentile(totals, 99) };
+}
+
+/**
+ * The medians of each Server-Timing entry the responses carry (the gateway's
+ * waits before its first byte: `admission`, `generation-start`), as
+ * `<id>_wait_<name>_ms`.
+ */
+function serverTimings(responses: readonly Timed[]): (id: string) => Record<string, number> {
+  const byName = new Map<string, number[]>();
+  for (const r of responses) {
+    for (const entry of (r.headers["server-timing"] ?? "").split(",")) {
+      const match = /^\s*([\w-]+);dur=([\d.]+)\s*$/.exec(entry);
+      if (match) byName.set(match[1]!, [...(byName.get(match[1]!) ?? []), Number(match[2])]);
+    }
+  }
+  return (id) => Object.fromEntries([...byName].map(([name, values]) => [`${id}_wait_${name.replaceAll("-", "_")}_ms`, median(values)]));
 }
 
 /** Concurrency N with autocannon: throughput, and the CPU the Worker's workerd and the simulator spent on it. */

@@ -24,6 +24,8 @@ export interface DurableRun {
   clientSignal: AbortSignal;
   /** Rate-limit headers. */
   headers: Record<string, string>;
+  /** Server-Timing entries so far (the admission call); the object's start is added. */
+  serverTiming?: string;
   idempotencyKey?: string;
   /** The request asked for `vote`. */
   vote?: boolean;
@@ -38,6 +40,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
   const name = plan.cache
     ? await cacheKey(principal.accountId, plan.cache.scope, prepared.path, prepared.backendBody)
     : randomName();
+  const startedAt = Date.now();
   const object = generationObject(env, name);
   // A client that leaves before the backend answered must still stop the generation it started.
   const onAbort = () => run.waitUntil(object.abandon(run.requestId, graceMs(env)).catch(() => {}));
@@ -90,7 +93,9 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
     throw new ClientGoneError();
   }
   if (result.kind === "error") throw fromWireError(result.error);
-  const headers = { ...run.headers, ...generationHeaders(result.id, result.cache) };
+  // The generation object's start: creating it, choosing a backend and the backend's answer (its headers).
+  const timing = [run.serverTiming, `generation-start;dur=${Date.now() - startedAt}`].filter(Boolean).join(", ");
+  const headers = { ...run.headers, ...generationHeaders(result.id, result.cache), "server-timing": timing };
   if (result.kind === "accepted") return Response.json(result.generation, { status: 202, headers });
   if (prepared.stream) return new Response(result.stream, { headers: { ...SSE_HEADERS, ...headers } });
   const outcome = JSON.parse(await readAll(result.stream, run.clientSignal)) as JsonOutcome;
