@@ -14,7 +14,7 @@ const ROOT = join(import.meta.dirname, "..", "..");
 
 async function bundleInputs(): Promise<string[]> {
   const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }, { hideWarnings: true });
-  const alias = Object.fromEntries(Object.entries(config.alias ?? {}).map(([from, to]) => [from, join(ROOT, to)]));
+  const alias = Object.fromEntries(Object.entries((config.alias ?? {}) as Record<string, string>).map(([from, to]) => [from, join(ROOT, to)]));
   const result = await build({
     entryPoints: [join(ROOT, "worker", "index.ts")],
     bundle: true,
