@@ -69,6 +69,14 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     });
   }
 
+  /** Nothing: by the time a call is delivered, the constructor has set the object up. */
+  async prepare(): Promise<void> {}
+
+  /** A prepared object whose request never started: nothing to keep. */
+  async discard(): Promise<void> {
+    if (!this.#run) await this.ctx.storage.deleteAll();
+  }
+
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
   async start(request: StartRequest): Promise<StartResult> {
     this.#name = request.name;

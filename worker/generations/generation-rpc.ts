@@ -14,6 +14,14 @@ import type { Endpoint } from "./prepare";
 
 /** What a generation object answers (generations/generation-do.ts has the reasons). */
 export interface GenerationRpc extends Rpc.DurableObjectBranded {
+  /**
+   * Nothing, once the object is set up: called while the request's admission
+   * call is in flight, so that making the object (its SQLite schema) is off
+   * the stream's critical path. Never reaches a backend.
+   */
+  prepare(): Promise<void>;
+  /** Forgets a prepared object whose request was then refused or replayed: no run, so no storage is kept. */
+  discard(): Promise<void>;
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
   start(request: StartRequest): Promise<StartResult>;
   /** The client of a request still waiting for the backend went away: as a disconnect. */
