@@ -37,6 +37,8 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
       if (!s.cached) {
         add(`${s.id}_wait_admission_ms`, `${s.title}: of which the admission call (gateway's Server-Timing)`, "ms", false, true);
         add(`${s.id}_wait_generation_start_ms`, `${s.title}: of which the generation object's start and the backend's answer (Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_backend_choice_ms`, `${s.title}: of which, in the object, until a backend was chosen (Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_backend_answer_ms`, `${s.title}: of which, in the object, the backend's answer (Server-Timing)`, "ms", false, true);
       }
       add(`${s.id}_total_ms`, `${s.title}: total time, p50 (c=1)`, "ms");
       add(`${s.id}_rps`, `${s.title}: throughput (c=${s.concurrency})`, "streams/s", true);

@@ -122,7 +122,9 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
   }
   if (result.kind === "error") throw fromWireError(result.error);
   // The generation object's start: creating it, choosing a backend and the backend's answer (its headers).
-  const timing = [run.serverTiming, `generation-start;dur=${Date.now() - startedAt}`].filter(Boolean).join(", ");
+  // Inside it, for a run this request started: until a backend was chosen, then until it answered.
+  const inside = result.kind === "stream" && result.timing ? [`backend-choice;dur=${result.timing.choiceMs}`, `backend-answer;dur=${result.timing.backendMs}`] : [];
+  const timing = [run.serverTiming, `generation-start;dur=${Date.now() - startedAt}`, ...inside].filter(Boolean).join(", ");
   const headers = { ...run.headers, ...generationHeaders(result.id, result.cache), "server-timing": timing };
   if (result.kind === "accepted") return Response.json(result.generation, { status: 202, headers });
   if (prepared.stream) return new Response(result.stream, { headers: { ...SSE_HEADERS, ...headers } });

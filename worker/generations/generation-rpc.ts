@@ -101,8 +101,14 @@ export interface WireError {
   headers: Record<string, string>;
 }
 
+/** Where a run's start waited, in ms (Server-Timing): until a backend was chosen, then until it answered. */
+export interface OpenTiming {
+  choiceMs: number;
+  backendMs: number;
+}
+
 export type StartResult =
-  | { kind: "stream"; id: string; cache: CacheVerdict; stream: ReadableStream<Uint8Array> }
+  | { kind: "stream"; id: string; cache: CacheVerdict; stream: ReadableStream<Uint8Array>; timing?: OpenTiming }
   | { kind: "accepted"; id: string; cache: CacheVerdict; generation: GenerationObject }
   | { kind: "error"; error: WireError };
 
