@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { buildChecker } from "./scripts/build-checker.ts";
 import { buildDashboard } from "./scripts/build-dashboard.ts";
+import { buildOpenApi } from "./scripts/build-openapi.ts";
 
 /**
  * Two projects: `workers` runs inside workerd with the real D1, KV and Durable
@@ -26,6 +27,8 @@ export default defineConfig({
           cloudflareTest(async () => {
             await buildDashboard({ quiet: true });
             const checkerScript = await buildChecker();
+            // The served OpenAPI document, generated from the routes (tests/admin/openapi-build.test.ts).
+            buildOpenApi();
             return {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
@@ -55,6 +58,8 @@ export default defineConfig({
             };
           }),
         ],
+        // As wrangler.toml's [alias]: the tests run the bundle's zod-openapi, without the generator.
+        resolve: { alias: { "@hono/zod-openapi": fileURLToPath(new URL("./worker/http/openapi/zod-openapi-runtime.ts", import.meta.url)) } },
         test: {
           name: "workers",
           setupFiles: ["./tests/setup-d1.ts"],

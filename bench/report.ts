@@ -4,15 +4,16 @@
  * medians per target, the gateway-over-floor ratios and the markdown table
  * for the README.
  */
-import { STREAM_MAX_TOKENS, type Scenario } from "./scenarios";
+import { LONG_ANSWER_MAX_TOKENS, STREAM_MAX_TOKENS, type Scenario } from "./scenarios";
 import { median, overFloor, round } from "./stats";
 
-export const TARGETS = ["sim", "floor", "gateway"] as const;
+export const TARGETS = ["sim", "floor", "metered", "gateway"] as const;
 export type TargetName = (typeof TARGETS)[number];
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   sim: "simulator direct",
   floor: "floor (passthrough Worker)",
+  metered: "metered floor (passthrough + one DO SQLite write)",
   gateway: "gateway",
 };
 
@@ -33,6 +34,12 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
   for (const s of scenarios) {
     if (s.stream) {
       add(`${s.id}_ttfb_ms`, `${s.title}: time to first byte, p50 (c=1)`, "ms");
+      if (!s.cached) {
+        add(`${s.id}_wait_admission_ms`, `${s.title}: of which the admission call (gateway's Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_generation_start_ms`, `${s.title}: of which the generation object's start and the backend's answer (Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_backend_choice_ms`, `${s.title}: of which, in the object, until a backend was chosen (Server-Timing)`, "ms", false, true);
+        add(`${s.id}_wait_backend_answer_ms`, `${s.title}: of which, in the object, the backend's answer (Server-Timing)`, "ms", false, true);
+      }
       add(`${s.id}_total_ms`, `${s.title}: total time, p50 (c=1)`, "ms");
       add(`${s.id}_rps`, `${s.title}: throughput (c=${s.concurrency})`, "streams/s", true);
       add(s.cpuKey, `${s.title}: Worker CPU per relayed chunk`, "µs", false, true);
@@ -53,6 +60,9 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
       false,
       true,
     );
+  }
+  if (has("long_answer")) {
+    add("long_answer_cpu_per_token_us", `non-streaming, ${LONG_ANSWER_MAX_TOKENS} tokens: Worker CPU per token`, "µs", false, true);
   }
   if (has("admission_unlimited") && has("admission_limited")) {
     add("admission_limits_cpu_us", "admission: limited minus unlimited account, Worker CPU per request", "µs", false, true);
@@ -79,10 +89,11 @@ export type TargetFigures = Record<TargetName, FigureValues>;
  * same answer as JSON, and what an account's limits add to admission.
  */
 export function deriveFigures(round: TargetFigures): void {
-  for (const target of ["floor", "gateway"] as const) {
+  for (const target of ["floor", "metered", "gateway"] as const) {
     const f = round[target];
     const longCpu = f.long_nonstream_cpu_per_request_us;
     if (longCpu !== undefined) f.long_nonstream_cpu_per_token_us = longCpu / STREAM_MAX_TOKENS;
+    if (f.long_answer_cpu_per_request_us !== undefined) f.long_answer_cpu_per_token_us = f.long_answer_cpu_per_request_us / LONG_ANSWER_MAX_TOKENS;
     if (longCpu !== undefined && f.stream_cpu_per_request_us !== undefined) {
       f.stream_extra_cpu_per_chunk_us = (f.stream_cpu_per_request_us - longCpu) / STREAM_MAX_TOKENS;
     }
@@ -106,7 +117,7 @@ export function deriveFigures(round: TargetFigures): void {
 
 /** The median of each figure over the rounds that measured it. */
 export function mediansOf(rounds: readonly TargetFigures[]): TargetFigures {
-  const out = { sim: {}, floor: {}, gateway: {} } as TargetFigures;
+  const out = { sim: {}, floor: {}, metered: {}, gateway: {} } as TargetFigures;
   for (const target of TARGETS) {
     const keys = new Set(rounds.flatMap((r) => Object.keys(r[target])));
     for (const key of keys) {
@@ -117,27 +128,39 @@ export function mediansOf(rounds: readonly TargetFigures[]): TargetFigures {
   return out;
 }
 
-/** gateway / floor for every figure both have (floor / gateway for throughput): higher is worse everywhere. */
-export function ratiosOf(figures: readonly Figure[], medians: TargetFigures): Record<string, number | null> {
+/**
+ * gateway / floor for every figure both have (floor / gateway for throughput):
+ * higher is worse everywhere. `floor` is the bare passthrough or the metered one.
+ */
+export function ratiosOf(
+  figures: readonly Figure[],
+  medians: TargetFigures,
+  floor: "floor" | "metered" = "floor",
+): Record<string, number | null> {
   const ratios: Record<string, number | null> = {};
   for (const f of figures) {
-    const ratio = overFloor(medians.gateway[f.key], medians.floor[f.key], f.higherIsBetter);
+    const ratio = overFloor(medians.gateway[f.key], medians[floor][f.key], f.higherIsBetter);
     ratios[f.key] = ratio === null ? null : round(ratio);
   }
   return ratios;
 }
 
-/** The markdown table: one row per figure, one column per target, then the ratio. */
-export function markdownTable(figures: readonly Figure[], medians: TargetFigures, ratios: Record<string, number | null>): string {
+/** The markdown table: one row per figure, one column per target, then the ratios to both floors. */
+export function markdownTable(
+  figures: readonly Figure[],
+  medians: TargetFigures,
+  ratios: Record<string, number | null>,
+  meteredRatios: Record<string, number | null>,
+): string {
   const cell = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "–" : String(round(v)));
+  const times = (r: number | null | undefined) => (r === null || r === undefined ? "–" : `${r}×`);
   const lines = [
-    `| figure | ${TARGETS.map((t) => TARGET_LABELS[t]).join(" | ")} | gateway / floor |`,
-    `| --- | ${TARGETS.map(() => "---:").join(" | ")} | ---: |`,
+    `| figure | ${TARGETS.map((t) => TARGET_LABELS[t]).join(" | ")} | gateway / floor | gateway / metered floor |`,
+    `| --- | ${TARGETS.map(() => "---:").join(" | ")} | ---: | ---: |`,
   ];
   for (const f of figures) {
-    const ratio = ratios[f.key];
     const values = TARGETS.map((t) => cell(medians[t][f.key]));
-    lines.push(`| ${f.label} (${f.unit}) | ${values.join(" | ")} | ${ratio === null || ratio === undefined ? "–" : `${ratio}×`} |`);
+    lines.push(`| ${f.label} (${f.unit}) | ${values.join(" | ")} | ${times(ratios[f.key])} | ${times(meteredRatios[f.key])} |`);
   }
   return lines.join("\n");
 }

@@ -1,9 +1,10 @@
 /**
  * @module run
- * `npm run bench [-- --quick] [--out FILE] [--scenario ID] [--gateway-config PATH]`:
+ * `npm run bench [-- --quick] [--out FILE] [--scenario ID] [--gateway-config PATH] [--bundle CONFIG]`:
  * starts the simulator, builds and starts the floor (a bare passthrough
- * Worker) and the gateway in their own workerd processes, then measures all
- * three side by side. Every phase
+ * Worker), the metered floor (the passthrough plus one Durable Object SQLite
+ * write per request) and the gateway in their own workerd processes, then
+ * measures them side by side. Every phase
  * runs against each target back to back, in an order that rotates each
  * round; the figures are medians over the rounds. Writes FILE (JSON) and
  * FILE.md (the table), and prints the table. See bench/README.md.
@@ -13,6 +14,7 @@ import { createRequire } from "node:module";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { unstable_readConfig } from "wrangler";
 import { sequential, throughput, type Timed } from "./load";
 import { cpuTimeMs, machineTicks, treeCpuTicks } from "./proc";
 import type { HostSpec, StartupSample } from "./worker-host";
@@ -40,6 +42,7 @@ import {
   ROOT,
   startWorker,
   timeColdStarts,
+  writeMeteredFloorConfig,
   writePassthroughConfig,
   type Bundle,
   type RunningWorker,
@@ -107,8 +110,10 @@ async function latencyPhase(ctx: Context, scenario: Scenario, target: Target, co
   checkAll(scenario, target, responses);
   const totals = responses.map((r) => r.totalMs);
   const events = median(responses.map((r) => r.events));
+  const timings = serverTimings(responses);
   if (scenario.stream) {
     return {
+      ...timings(scenario.id),
       [`${scenario.id}_ttfb_ms`]: percentile(responses.map((r) => r.ttfbMs), 50),
       [`${scenario.id}_total_ms`]: percentile(totals, 50),
       [`${scenario.id}_total_p99_ms`]: percentile(totals, 99),
@@ -116,6 +121,22 @@ async function latencyPhase(ctx: Context, scenario: Scenario, target: Target, co
     };
   }
   return { [`${scenario.id}_p50_ms`]: percentile(totals, 50), [`${scenario.id}_p99_ms`]: percentile(totals, 99) };
+}
+
+/**
+ * The medians of each Server-Timing entry the responses carry (the gateway's
+ * waits before its first byte: `admission`, `generation-start`), as
+ * `<id>_wait_<name>_ms`.
+ */
+function serverTimings(responses: readonly Timed[]): (id: string) => Record<string, number> {
+  const byName = new Map<string, number[]>();
+  for (const r of responses) {
+    for (const entry of (r.headers["server-timing"] ?? "").split(",")) {
+      const match = /^\s*([\w-]+);dur=([\d.]+)\s*$/.exec(entry);
+      if (match) byName.set(match[1]!, [...(byName.get(match[1]!) ?? []), Number(match[2])]);
+    }
+  }
+  return (id) => Object.fromEntries([...byName].map(([name, values]) => [`${id}_wait_${name.replaceAll("-", "_")}_ms`, median(values)]));
 }
 
 /** Concurrency N with autocannon: throughput, and the CPU the Worker's workerd and the simulator spent on it. */
@@ -155,7 +176,7 @@ const MIN_SEQUENTIAL = 20;
  * of the counts; later rounds size each phase from what the warm-up measured.
  */
 async function runRound(ctx: Context, round: number, share: number, warm?: TargetFigures): Promise<TargetFigures> {
-  const out: TargetFigures = { sim: {}, floor: {}, gateway: {} };
+  const out: TargetFigures = { sim: {}, floor: {}, metered: {}, gateway: {} };
   const order = orderFor(round, ctx.targets);
   const effort = { ...ctx.effort, scale: ctx.effort.scale * share };
   for (const scenario of ctx.scenarios) {
@@ -210,7 +231,8 @@ async function primeCache(ctx: Context): Promise<Record<string, string[]>> {
   return verdicts;
 }
 
-type WorkerName = "floor" | "gateway";
+type WorkerName = "floor" | "metered" | "gateway";
+const WORKER_NAMES = ["floor", "metered", "gateway"] as const;
 
 /** Builds both Workers and starts each in its own workerd, one after the other so their cold starts do not overlap. */
 async function startWorkers(
@@ -224,18 +246,24 @@ async function startWorkers(
   workers: Record<WorkerName, RunningWorker>;
   startup: Record<WorkerName, StartupSample[]>;
 }> {
-  log("building the floor and the gateway (wrangler deploy --dry-run)");
-  const configs = { floor: writePassthroughConfig(gatewayConfig, work), gateway: gatewayConfig };
+  log("building the floor, the metered floor and the gateway (wrangler deploy --dry-run)");
+  const configs = {
+    floor: writePassthroughConfig(gatewayConfig, work),
+    metered: writeMeteredFloorConfig(gatewayConfig, work),
+    gateway: gatewayConfig,
+  };
   const bundles = {
     floor: await buildWorker(configs.floor, join(work, "floor")),
+    metered: await buildWorker(configs.metered, join(work, "metered")),
     gateway: await buildWorker(configs.gateway, join(work, "gateway")),
   };
   const bindings: Record<WorkerName, Record<string, string>> = {
     floor: { UPSTREAM: simUrl },
+    metered: { UPSTREAM: simUrl },
     gateway: gatewayBindings(simUrl),
   };
   const specs = Object.fromEntries(
-    (["floor", "gateway"] as const).map((name) => [
+    WORKER_NAMES.map((name) => [
       name,
       {
         configPath: configs[name],
@@ -247,15 +275,17 @@ async function startWorkers(
     ]),
   ) as Record<WorkerName, Omit<HostSpec, "keepRunning" | "startupTrials">>;
   log(`timing ${effort.startupTrials} cold starts of each Worker, interleaved`);
-  const startup: Record<WorkerName, StartupSample[]> = { floor: [], gateway: [] };
+  const startup: Record<WorkerName, StartupSample[]> = { floor: [], metered: [], gateway: [] };
   for (let trial = 0; trial < effort.startupTrials; trial++) {
-    for (const name of trial % 2 === 0 ? (["floor", "gateway"] as const) : (["gateway", "floor"] as const)) {
+    // Rotated like the rounds, so no Worker always starts first.
+    const k = trial % WORKER_NAMES.length;
+    for (const name of [...WORKER_NAMES.slice(k), ...WORKER_NAMES.slice(0, k)]) {
       const spec = { ...specs[name], startupTrials: 1 };
       startup[name].push(...(await timeColdStarts(spec, join(work, `${name}-trial.json`))));
     }
   }
   const workers = {} as Record<WorkerName, RunningWorker>;
-  for (const name of ["floor", "gateway"] as const) {
+  for (const name of WORKER_NAMES) {
     log(`starting the ${name} in workerd`);
     workers[name] = await startWorker(specs[name], join(work, `${name}-host.json`));
     stops.push(workers[name].stop);
@@ -309,6 +339,22 @@ function machine(): { cpu: string; cores: number; node: string; wrangler: string
   };
 }
 
+/** A Worker's name in its wrangler config, or the config's file name. */
+function workerNameOf(configPath: string): string {
+  return unstable_readConfig({ config: configPath }, { hideWarnings: true }).name ?? configPath;
+}
+
+/** Every Worker's bundle: gzipped size and its three largest origins. */
+function bundlesTable(bundles: Record<string, Bundle>): string {
+  const kib = (bytes: number) => round(bytes / 1024);
+  const lines = ["| Worker bundle | bytes | gzipped (KiB) | largest origins (KiB, before gzip) |", "| --- | ---: | ---: | --- |"];
+  for (const [name, b] of Object.entries(bundles)) {
+    const largest = b.breakdown.slice(0, 4).map((o) => `${o.origin} ${kib(o.bytes)}`).join(", ");
+    lines.push(`| ${name} | ${b.bytes} | ${kib(b.gzipBytes)} | ${largest} |`);
+  }
+  return lines.join("\n");
+}
+
 function bundleSummary(bundle: Bundle): Record<string, unknown> {
   return { bytes: bundle.bytes, gzip_bytes: bundle.gzipBytes, largest_origins: bundle.breakdown.slice(0, 12) };
 }
@@ -320,6 +366,8 @@ async function main(): Promise<void> {
       out: { type: "string" },
       scenario: { type: "string", multiple: true },
       "gateway-config": { type: "string" },
+      // More Workers to bundle and size (e.g. a Worker behind a service binding): not run.
+      bundle: { type: "string", multiple: true },
     },
   });
   const gatewayConfig = resolve(values["gateway-config"] ?? GATEWAY_CONFIG);
@@ -356,6 +404,7 @@ async function main(): Promise<void> {
       targets: [
         { name: "sim", url: sim.url, workerdPid: null },
         { name: "floor", url: workers.floor.url, workerdPid: workers.floor.pid },
+        { name: "metered", url: workers.metered.url, workerdPid: workers.metered.pid },
         { name: "gateway", url: workers.gateway.url, workerdPid: workers.gateway.pid },
       ],
     };
@@ -375,7 +424,7 @@ async function main(): Promise<void> {
           `(machine ${m.busy_cores} of ${cpus().length} cores busy, ${m.other_cores} of them outside the benchmark; load average ${m.load_average_1m})`,
       );
     }
-    for (const name of ["floor", "gateway"] as const) {
+    for (const name of WORKER_NAMES) {
       const once = { bundle_gzip_kib: bundles[name].gzipBytes / 1024 } as Record<string, number>;
       once.startup_ms = median(startup[name].map((s) => s.ready_ms));
       once.first_request_ms = median(startup[name].map((s) => s.first_request_ms));
@@ -385,7 +434,15 @@ async function main(): Promise<void> {
     const figures = figuresOf(scenarios);
     const medians = mediansOf(rounds);
     const ratios = ratiosOf(figures, medians);
-    const table = markdownTable(figures, medians, ratios);
+    const meteredRatios = ratiosOf(figures, medians, "metered");
+    const extraBundles: Record<string, Bundle> = {};
+    for (const [i, config] of (values.bundle ?? []).entries()) {
+      const path = resolve(config);
+      log(`bundling ${path} (size only)`);
+      extraBundles[workerNameOf(path)] = await buildWorker(path, join(work, `extra-${i}`));
+    }
+    const allBundles: Record<string, Bundle> = { ...bundles, ...extraBundles };
+    const table = `${markdownTable(figures, medians, ratios, meteredRatios)}\n\n${bundlesTable(allBundles)}`;
     // The API Worker and the checker Worker (the answer checker's CAS) on their own: bundles, start-up, their RPC.
     const answers = await answerWorkers(join(work, "answers"));
     const durationS = (Date.now() - startedAt.getTime()) / 1000;
@@ -425,7 +482,8 @@ async function main(): Promise<void> {
       },
       figures: roundAll(medians),
       gateway_over_floor: ratios,
-      bundles: { floor: bundleSummary(bundles.floor), gateway: bundleSummary(bundles.gateway) },
+      gateway_over_metered_floor: meteredRatios,
+      bundles: Object.fromEntries(Object.entries(allBundles).map(([name, b]) => [name, bundleSummary(b)])),
       startup,
       answer_workers: answerWorkersSummary(answers),
       rounds: rounds.map(roundAll),

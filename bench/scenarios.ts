@@ -28,7 +28,7 @@ export const QUICK: Effort = { rounds: 2, startupTrials: 2, scale: 0.25, phaseSe
 export type KeyName = "dev" | "unlimited" | "limited" | "students";
 
 /** Where a scenario runs: "sim" the simulator directly, then the two Workers. */
-export type ScenarioTarget = "sim" | "floor" | "gateway";
+export type ScenarioTarget = "sim" | "floor" | "metered" | "gateway";
 
 export interface Scenario {
   /** Prefix of the scenario's figure keys, e.g. `stream` -> `stream_total_ms`. */
@@ -116,9 +116,11 @@ const expectLimitHeaders = (response: Timed, target: ScenarioTarget): string | n
 export const NONSTREAM_MAX_TOKENS = 16;
 /** A long streamed answer: the cost per relayed chunk (one token per chunk). */
 export const STREAM_MAX_TOKENS = 2000;
+/** A LIMO-length answer as one JSON body (issue 18): the JSON path's cost per token at length. */
+export const LONG_ANSWER_MAX_TOKENS = 10_000;
 
-const ALL: readonly ScenarioTarget[] = ["sim", "floor", "gateway"];
-const WORKERS: readonly ScenarioTarget[] = ["floor", "gateway"];
+const ALL: readonly ScenarioTarget[] = ["sim", "floor", "metered", "gateway"];
+const WORKERS: readonly ScenarioTarget[] = ["floor", "metered", "gateway"];
 const GATEWAY: readonly ScenarioTarget[] = ["gateway"];
 
 const shortRequest = { max_tokens: NONSTREAM_MAX_TOKENS };
@@ -233,6 +235,23 @@ export const SCENARIOS: readonly Scenario[] = [
     request: (apiKey) => chatRequest(apiKey, { max_tokens: STREAM_MAX_TOKENS }),
     check: expectCompletionTokens(STREAM_MAX_TOKENS),
     cpuKey: "long_nonstream_cpu_per_request_us",
+  },
+  // Issue 18: a long LIMO answer (10,000 tokens) as one JSON body, the direct path. LIMO's answers
+  // run 10k-32k tokens, so this is the JSON path's ordinary case, not its edge.
+  {
+    id: "long_answer",
+    title: `non-streaming, ${LONG_ANSWER_MAX_TOKENS} tokens (a long answer, direct path)`,
+    stream: false,
+    tokens: LONG_ANSWER_MAX_TOKENS,
+    sequential: 4,
+    concurrency: 4,
+    amount: 12,
+    targets: WORKERS,
+    key: "dev",
+    cached: false,
+    request: (apiKey) => chatRequest(apiKey, { max_tokens: LONG_ANSWER_MAX_TOKENS }),
+    check: expectCompletionTokens(LONG_ANSWER_MAX_TOKENS),
+    cpuKey: "long_answer_cpu_per_request_us",
   },
 ];
 

@@ -121,11 +121,27 @@ export function originOf(input: string): string {
  * compatibility date and flags, nothing else.
  */
 export function writePassthroughConfig(gatewayConfigPath: string, dir: string): string {
+  return writeFloorConfig(gatewayConfigPath, dir, "wrangler.json", { name: "bench-passthrough", main: join(ROOT, "bench", "passthrough-worker.ts") });
+}
+
+/**
+ * Writes a wrangler config for the metered floor (bench/metered-floor-worker.ts):
+ * the passthrough's, plus its one SQLite-backed Durable Object.
+ */
+export function writeMeteredFloorConfig(gatewayConfigPath: string, dir: string): string {
+  return writeFloorConfig(gatewayConfigPath, dir, "wrangler-metered.json", {
+    name: "bench-metered-floor",
+    main: join(ROOT, "bench", "metered-floor-worker.ts"),
+    durable_objects: { bindings: [{ name: "METER", class_name: "MeterDO" }] },
+    migrations: [{ tag: "v1", new_sqlite_classes: ["MeterDO"] }],
+  });
+}
+
+function writeFloorConfig(gatewayConfigPath: string, dir: string, file: string, fields: Record<string, unknown>): string {
   const gateway = unstable_readConfig({ config: gatewayConfigPath }, { hideWarnings: true });
-  const configPath = join(dir, "wrangler.json");
+  const configPath = join(dir, file);
   const config = {
-    name: "bench-passthrough",
-    main: join(ROOT, "bench", "passthrough-worker.ts"),
+    ...fields,
     compatibility_date: gateway.compatibility_date,
     compatibility_flags: gateway.compatibility_flags,
     send_metrics: false,

@@ -5,7 +5,7 @@
  * document is generated from them, and the operator CLI and the tests read
  * their types. Times on the wire are Unix seconds, as in OpenAI's API.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { EndUserLimitsSchema, EndUserLimitsUpdateSchema } from "./end-users";
 
 export const ACCOUNT_STATUSES = ["active", "suspended"] as const;

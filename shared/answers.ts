@@ -7,7 +7,7 @@
  * repeated here (the Worker's checker asserts they agree) because `shared/`
  * imports nothing of `worker/`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_CHOICES_N } from "./constants";
 
 /** Most candidates one `POST /v1/answers/check` may carry (worker/answers/check.ts `MAX_CHECK_CANDIDATES`). */

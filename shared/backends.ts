@@ -4,7 +4,7 @@
  * simulator) the Worker may call. Credentials are never here: they are
  * Worker secrets (MODAL_KEY, MODAL_SECRET, VLLM_API_KEY).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const BackendConfigSchema = z.strictObject({
   /** Short unique name, used in logs, the ledger and admin views. */

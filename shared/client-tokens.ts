@@ -4,7 +4,7 @@
  * server asks for with its API key, and what it hands to one end user's
  * browser. Times on the wire are Unix seconds.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { OriginSchema } from "./admin";
 import { MAX_END_USER_CHARS } from "./usage-series";
 

@@ -5,7 +5,7 @@
  * wire format of `PATCH /admin/v1/accounts/{id} {"end_user_limits", "require_end_user"}`
  * and the effective limits the account's object enforces. `null` means no limit.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export { MAX_END_USER_CHARS } from "./usage-series";
 

@@ -4,7 +4,7 @@
  * the response cache and background mode, the `generation` object that
  * `GET /v1/generations/{id}` answers with, and the retention times.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** How long a cached answer is kept by default, in seconds (a day: a homework evening and the next morning). */
 export const DEFAULT_CACHE_TTL_SECONDS = 24 * 3600;

@@ -7,7 +7,7 @@
  * effect, refused) is worker/responses/responses-fields.ts. A field OpenAI
  * does not define is a 400 naming it, as on chat.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { VoteObject } from "./answers";
 import { answerFields } from "./answers";
 import { generationFields } from "./generations";

@@ -13,7 +13,7 @@
  * worker/generations/openai-fields.ts, the one table validation and the
  * README are built from.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_CHOICES_N } from "./constants";
 import { generationFields } from "./generations";
 import { TutorRequestSchema } from "./tutor";

@@ -4,7 +4,7 @@
  * refused, by HTTP status and error code, over a range
  * (`GET /admin/v1/accounts/{id}/refusals`).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Counters are kept per minute: a range's ends are rounded down to the minute. */
 export const REFUSAL_BUCKET_MS = 60_000;

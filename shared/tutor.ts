@@ -5,7 +5,7 @@
  * chunk) carries back. In shared/ because the request schema is (shared/openai
  * imports this); the behaviour is worker/tutoring.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Longest `reference_answer`, in bytes (UTF-8): an answer, not a document (the checker's own limit, 4 KiB). */
 export const MAX_REFERENCE_ANSWER_BYTES = 4096;

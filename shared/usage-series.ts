@@ -8,7 +8,7 @@
  * plots the answer as it is and a test can compare each point with the
  * usage APIs. Money is integer micro-dollars; times are Unix milliseconds.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { USAGE_STATUSES, UsageTotalsSchema } from "./usage";
 
 /** Bucket widths a series may use: five minutes (the last hour), an hour, a calendar day in `tz`. */

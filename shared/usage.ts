@@ -4,7 +4,7 @@
  * written by the account's Durable Object, rolled up into D1, and shown by the
  * usage APIs. Money is integer micro-dollars (1e-6 USD) so sums are exact.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const USAGE_STATUSES = ["ok", "client_disconnected", "backend_error", "timeout"] as const;
 export type UsageStatus = (typeof USAGE_STATUSES)[number];

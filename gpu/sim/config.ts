@@ -4,7 +4,7 @@
  * failure modes a GPU backend can show. Every field has a default; a patch
  * that sets a field to `null` returns it to that default.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { FLEET_CONFIG_DEFAULTS, FLEET_CONFIG_SHAPE } from "./fleet/fleet-config";
 
 /** Longest delay a test may ask for, so a typo cannot park a request for hours. */

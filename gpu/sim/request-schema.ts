@@ -7,7 +7,7 @@
  * is one normalised `GenerationRequest`. Deliberately looser than the
  * Worker's schemas in shared/openai.ts: the simulator plays vLLM, not our API.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_TEMPERATURE, MAX_CHOICES_N } from "../../shared/constants";
 import { ResponseFormatField, resolveStructured, StructuredOutputError, StructuredOutputsField, type StructuredRequest } from "./structured";
 import { countChatTokens, countTextTokens } from "./tokenizer";

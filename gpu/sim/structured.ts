@@ -14,7 +14,7 @@
  */
 import { Validator, type Schema, type SchemaDraft } from "@cfworker/json-schema";
 import { generateSync, type JsonSchema } from "json-schema-faker";
-import { z } from "zod";
+import * as z from "zod";
 import { createRng, hashString } from "./prng";
 
 /** `JsonSchemaResponseFormat`: `schema` is optional in vLLM, `name` is not. */

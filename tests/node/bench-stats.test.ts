@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProcStat } from "../../bench/proc";
 import { deriveFigures, figuresOf, markdownTable, mediansOf, ratiosOf, type TargetFigures } from "../../bench/report";
-import { FULL, LONGEST_ANSWER, phaseCount, QUICK, SCENARIOS, STREAM_MAX_TOKENS } from "../../bench/scenarios";
+import { FULL, LONG_ANSWER_MAX_TOKENS, LONGEST_ANSWER, phaseCount, QUICK, SCENARIOS } from "../../bench/scenarios";
 import type { Timed } from "../../bench/load";
 import { simOptionsFromEnv } from "../../gpu/sim/node-server";
 import { median, overFloor, percentile, round } from "../../bench/stats";
@@ -38,9 +38,9 @@ describe("gateway over floor", () => {
 
   it("takes each figure's median over the rounds, then the ratio of the medians", () => {
     const rounds: TargetFigures[] = [
-      { sim: {}, floor: { nonstream_p50_ms: 4, nonstream_rps: 1000 }, gateway: { nonstream_p50_ms: 5, nonstream_rps: 500 } },
-      { sim: {}, floor: { nonstream_p50_ms: 2, nonstream_rps: 900 }, gateway: { nonstream_p50_ms: 9, nonstream_rps: 450 } },
-      { sim: {}, floor: { nonstream_p50_ms: 3, nonstream_rps: 800 }, gateway: { nonstream_p50_ms: 6, nonstream_rps: 300 } },
+      { sim: {}, floor: { nonstream_p50_ms: 4, nonstream_rps: 1000 }, metered: { nonstream_p50_ms: 5, nonstream_rps: 600 }, gateway: { nonstream_p50_ms: 5, nonstream_rps: 500 } },
+      { sim: {}, floor: { nonstream_p50_ms: 2, nonstream_rps: 900 }, metered: { nonstream_p50_ms: 4, nonstream_rps: 500 }, gateway: { nonstream_p50_ms: 9, nonstream_rps: 450 } },
+      { sim: {}, floor: { nonstream_p50_ms: 3, nonstream_rps: 800 }, metered: { nonstream_p50_ms: 3, nonstream_rps: 900 }, gateway: { nonstream_p50_ms: 6, nonstream_rps: 300 } },
     ];
     const medians = mediansOf(rounds);
     expect(medians.floor).toEqual({ nonstream_p50_ms: 3, nonstream_rps: 900 });
@@ -48,6 +48,10 @@ describe("gateway over floor", () => {
     expect(ratios.nonstream_p50_ms).toBe(2);
     expect(ratios.nonstream_rps).toBe(2);
     expect(ratios.cpu_per_chunk_us).toBeNull();
+    // Against the metered floor (the passthrough plus one Durable Object write): medians 4 ms and 600 req/s.
+    const metered = ratiosOf(figuresOf(SCENARIOS), medians, "metered");
+    expect(metered.nonstream_p50_ms).toBe(1.5);
+    expect(metered.nonstream_rps).toBe(1.33);
   });
 });
 
@@ -59,9 +63,9 @@ describe("figures", () => {
 
   it("render as a markdown table with a dash where a figure does not apply", () => {
     const figures = figuresOf(SCENARIOS).filter((f) => f.key === "cpu_per_request_us");
-    const medians: TargetFigures = { sim: {}, floor: { cpu_per_request_us: 500 }, gateway: { cpu_per_request_us: 650 } };
-    const table = markdownTable(figures, medians, ratiosOf(figures, medians));
-    expect(table.split("\n")[2]).toBe("| non-streaming, 16 tokens: Worker CPU per request (µs) | – | 500 | 650 | 1.3× |");
+    const medians: TargetFigures = { sim: {}, floor: { cpu_per_request_us: 500 }, metered: { cpu_per_request_us: 520 }, gateway: { cpu_per_request_us: 650 } };
+    const table = markdownTable(figures, medians, ratiosOf(figures, medians), ratiosOf(figures, medians, "metered"));
+    expect(table.split("\n")[2]).toBe("| non-streaming, 16 tokens: Worker CPU per request (µs) | – | 500 | 520 | 650 | 1.3× | 1.25× |");
   });
 
   it("round to three significant digits, whole numbers from 100", () => {
@@ -80,7 +84,7 @@ describe("/proc/<pid>/stat", () => {
 
 describe("answers filled to max_tokens", () => {
   it("come from the simulator's min_tokens knob, set from SIM_MIN_TOKENS to the longest answer asked for", () => {
-    expect(LONGEST_ANSWER).toBe(STREAM_MAX_TOKENS);
+    expect(LONGEST_ANSWER).toBe(LONG_ANSWER_MAX_TOKENS);
     expect(simOptionsFromEnv({ SIM_MIN_TOKENS: "2000" }).defaults).toEqual({ min_tokens: 2000 });
     expect(simOptionsFromEnv({}).defaults).toEqual({});
     expect(() => simOptionsFromEnv({ SIM_MIN_TOKENS: "1.5" })).toThrow(/SIM_MIN_TOKENS/);
@@ -101,7 +105,7 @@ describe("the later rows", () => {
     expect(cache.check(timed(body, { "x-cache": "MISS" }), "gateway")).toMatch(/HIT/);
     expect(cache.check(timed(body), "floor")).toBeNull();
     expect(JSON.parse(cache.request("k").body!).temperature).toBe(0);
-    expect(cache.targets).toEqual(["floor", "gateway"]);
+    expect(cache.targets).toEqual(["floor", "metered", "gateway"]);
   });
 
   it("call the admission rows with their own keys, the limited one showing OpenAI's rate-limit headers", () => {
@@ -116,7 +120,9 @@ describe("the later rows", () => {
     const round: TargetFigures = {
       sim: {},
       floor: { stream_cpu_per_request_us: 8000, long_nonstream_cpu_per_request_us: 4000 },
+      metered: { stream_cpu_per_request_us: 8200, long_nonstream_cpu_per_request_us: 4200, long_answer_cpu_per_request_us: 20000 },
       gateway: {
+        long_answer_cpu_per_request_us: 50000,
         stream_cpu_per_request_us: 30000,
         long_nonstream_cpu_per_request_us: 10000,
         admission_unlimited_cpu_per_request_us: 1000,
@@ -131,6 +137,9 @@ describe("the later rows", () => {
     expect(round.floor.stream_extra_cpu_per_chunk_us).toBe(2);
     expect(round.gateway.stream_extra_cpu_per_chunk_us).toBe(10);
     expect(round.gateway.long_nonstream_cpu_per_token_us).toBe(5);
+    expect(round.metered.stream_extra_cpu_per_chunk_us).toBe(2);
+    expect(round.gateway.long_answer_cpu_per_token_us).toBe(5);
+    expect(round.metered.long_answer_cpu_per_token_us).toBe(2);
     expect(round.gateway.admission_limits_cpu_us).toBe(100);
     expect(round.gateway.admission_limited_over_unlimited_cpu).toBeCloseTo(1.1);
     expect(round.gateway.admission_limits_p50_us).toBeCloseTo(50);

@@ -24,6 +24,10 @@ export interface DurableRun {
   clientSignal: AbortSignal;
   /** Rate-limit headers. */
   headers: Record<string, string>;
+  /** An uncached run's object made during admission (prepareGenerationObject). */
+  preparedName?: string;
+  /** Server-Timing entries so far (the admission call); the object's start is added. */
+  serverTiming?: string;
   idempotencyKey?: string;
   /** The request asked for `vote`. */
   vote?: boolean;
@@ -32,12 +36,39 @@ export interface DurableRun {
   waitUntil: (promise: Promise<unknown>) => void;
 }
 
+/**
+ * An uncached generation's object, made while its request's admission call is
+ * in flight (its name is random, so nothing else can reach it). The request
+ * reaches no backend before admission: `start` is called only after it.
+ * Null when the plan is cached (the name depends on the granted request).
+ */
+export interface PreparedObject {
+  name: string;
+  /** Resolves once the object exists (rejections are the start's to see). */
+  ready: Promise<void>;
+  /** The request was refused or replayed: forget the object. */
+  discard(): void;
+}
+
+export function prepareGenerationObject(
+  env: Pick<Env, "GENERATIONS">,
+  plan: DurablePlan | null,
+  waitUntil: (promise: Promise<unknown>) => void,
+): PreparedObject | null {
+  if (!plan || plan.cache) return null;
+  const name = randomName();
+  const object = generationObject(env, name);
+  const ready = object.prepare().catch(() => {});
+  return { name, ready, discard: () => waitUntil(ready.then(() => object.discard()).catch(() => {})) };
+}
+
 /** Hands an admitted request to its generation object and answers in the client's mode. */
 export async function runDurableGeneration(env: Env, run: DurableRun): Promise<Response> {
   const { plan, prepared, principal } = run;
   const name = plan.cache
     ? await cacheKey(principal.accountId, plan.cache.scope, prepared.path, prepared.backendBody)
-    : randomName();
+    : (run.preparedName ?? randomName());
+  const startedAt = Date.now();
   const object = generationObject(env, name);
   // A client that leaves before the backend answered must still stop the generation it started.
   const onAbort = () => run.waitUntil(object.abandon(run.requestId, graceMs(env)).catch(() => {}));
@@ -91,7 +122,11 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
     throw new ClientGoneError();
   }
   if (result.kind === "error") throw fromWireError(result.error);
-  const headers = { ...run.headers, ...generationHeaders(result.id, result.cache) };
+  // The generation object's start: creating it, choosing a backend and the backend's answer (its headers).
+  // Inside it, for a run this request started: until a backend was chosen, then until it answered.
+  const inside = result.kind === "stream" && result.timing ? [`backend-choice;dur=${result.timing.choiceMs}`, `backend-answer;dur=${result.timing.backendMs}`] : [];
+  const timing = [run.serverTiming, `generation-start;dur=${Date.now() - startedAt}`, ...inside].filter(Boolean).join(", ");
+  const headers = { ...run.headers, ...generationHeaders(result.id, result.cache), "server-timing": timing };
   if (result.kind === "accepted") return Response.json(result.generation, { status: 202, headers });
   if (prepared.stream) return new Response(result.stream, { headers: { ...SSE_HEADERS, ...headers } });
   const outcome = JSON.parse(await readAll(result.stream, run.clientSignal)) as JsonOutcome;

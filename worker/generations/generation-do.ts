@@ -34,7 +34,7 @@ import { openRoutedStream } from "../routing/router";
 import type { WatchedReader } from "../routing/watchdog";
 import { withFinalAnswers } from "../streams/final-answers";
 import { BACKEND_FAILED_EVENT, classifyEvent } from "../streams/stream-events";
-import { generationId, toWireError, type GenerationRpc, type StartRequest, type StartResult, type WireError } from "./generation-rpc";
+import { generationId, toWireError, type GenerationRpc, type OpenTiming, type StartRequest, type StartResult, type WireError } from "./generation-rpc";
 import { CANCELLED_ERROR, CANCELLED_EVENT, errorEvent, newRunMeta, newTicket, Run, type RunMeta, type TicketState } from "./generation-run";
 import { BatchWriter, GenerationStorage } from "./generation-storage";
 
@@ -51,6 +51,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
   #name = "";
   /** Writes the current run's events in batches. */
   #batches: BatchWriter | null = null;
+  /** How each run's backend call was opened (Server-Timing for its first client). */
+  readonly #openTiming = new WeakMap<Run, OpenTiming>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,6 +71,14 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       run.remote = remoteCas(this.env.CHECKER);
       this.#run = run;
     });
+  }
+
+  /** Nothing: by the time a call is delivered, the constructor has set the object up. */
+  async prepare(): Promise<void> {}
+
+  /** A prepared object whose request never started: nothing to keep. */
+  async discard(): Promise<void> {
+    if (!this.#run) await this.ctx.storage.deleteAll();
   }
 
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
@@ -116,7 +126,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       if (run.meta.voted) await run.vote();
       return { kind: "accepted", id, cache: verdict, generation: run.describe(id) };
     }
-    return { kind: "stream", id, cache: verdict, stream: this.#subscribe(run, ticket, request.graceMs) };
+    const timing = verdict === "MISS" ? this.#openTiming.get(run) : undefined;
+    return { kind: "stream", id, cache: verdict, stream: this.#subscribe(run, ticket, request.graceMs), ...(timing ? { timing } : {}) };
   }
 
   /** The client of a request still waiting for the backend went away: as a disconnect. */
@@ -219,6 +230,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
    */
   async #open(run: Run, request: StartRequest): Promise<WireError | null> {
     let upstream: WatchedReader;
+    const openedAt = Date.now();
+    let chosenAt: number | null = null;
     try {
       const deployment = loadDeployment(request.routing.backends);
       const routed = await openRoutedStream({
@@ -231,7 +244,10 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         signal: run.abort.signal,
         priority: request.background ? "background" : "interactive",
         onWaiting: () => run.setWaiting(true),
-        onAttempt: (backend) => (run.meta.backend = backend.name),
+        onAttempt: (backend) => {
+          chosenAt ??= Date.now();
+          run.meta.backend = backend.name;
+        },
         waitUntil: (promise) => this.ctx.waitUntil(promise),
       });
       upstream = routed.body;
@@ -247,6 +263,8 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       return wire;
     }
     run.setWaiting(false);
+    const answeredAt = Date.now();
+    this.#openTiming.set(run, { choiceMs: (chosenAt ?? answeredAt) - openedAt, backendMs: answeredAt - (chosenAt ?? answeredAt) });
     this.ctx.waitUntil(this.#pump(run, upstream));
     return null;
   }

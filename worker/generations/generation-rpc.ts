@@ -15,6 +15,14 @@ import type { Endpoint } from "./prepare";
 
 /** What a generation object answers (generations/generation-do.ts has the reasons). */
 export interface GenerationRpc extends Rpc.DurableObjectBranded {
+  /**
+   * Nothing, once the object is set up: called while the request's admission
+   * call is in flight, so that making the object (its SQLite schema) is off
+   * the stream's critical path. Never reaches a backend.
+   */
+  prepare(): Promise<void>;
+  /** Forgets a prepared object whose request was then refused or replayed: no run, so no storage is kept. */
+  discard(): Promise<void>;
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
   start(request: StartRequest): Promise<StartResult>;
   /** The client of a request still waiting for the backend went away: as a disconnect. */
@@ -101,8 +109,14 @@ export interface WireError {
   headers: Record<string, string>;
 }
 
+/** Where a run's start waited, in ms (Server-Timing): until a backend was chosen, then until it answered. */
+export interface OpenTiming {
+  choiceMs: number;
+  backendMs: number;
+}
+
 export type StartResult =
-  | { kind: "stream"; id: string; cache: CacheVerdict; stream: ReadableStream<Uint8Array> }
+  | { kind: "stream"; id: string; cache: CacheVerdict; stream: ReadableStream<Uint8Array>; timing?: OpenTiming }
   | { kind: "accepted"; id: string; cache: CacheVerdict; generation: GenerationObject }
   | { kind: "error"; error: WireError };
 

@@ -4,7 +4,7 @@
  * an OpenAI-style 400 that names the offending parameter.
  */
 import type { Context } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { HonoEnv } from "./hono-env";
 import { ApiError } from "../core/errors";
 

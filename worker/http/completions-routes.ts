@@ -8,7 +8,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { CatalogueModel } from "../../shared/constants";
 import { ChatCompletionRequestSchema, CompletionRequestSchema, type ChatCompletionRequest } from "../../shared/openai";
 import { canonicalJson, sha256Hex } from "../core/canonical-json";

@@ -7,7 +7,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { GenerationObjectSchema } from "../../shared/generations";
 import { SSE_HEADERS } from "../core/sse-headers";
 import { cancelGeneration, getGeneration, streamGeneration } from "../generations/durable-generation-service";

@@ -6,7 +6,7 @@
  * check, and the reason names configuration, never a secret.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError } from "../core/errors";
 import { deploymentProblem } from "../routing/catalogue";
 import type { App } from "./hono-env";

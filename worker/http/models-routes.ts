@@ -5,7 +5,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_MODEL_LEN_TOKENS, type CatalogueModel } from "../../shared/constants";
 import type { ModelObject } from "../../shared/openai";
 import { assertModelAllowed, isModelAllowed } from "../accounts/auth-service";

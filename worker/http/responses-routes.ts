@@ -8,7 +8,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { InputItemsQuerySchema, ResponseCreateRequestSchema, ResponseObjectSchema, ResponseRetrieveQuerySchema } from "../../shared/openai-responses";
 import { ApiError } from "../core/errors";
 import { SSE_HEADERS } from "../core/sse-headers";

@@ -7,6 +7,7 @@ import { SseSplitter, sseData } from "../../shared/sse";
 import type { ChatCompletion, Completion } from "../../shared/openai";
 import type { Endpoint } from "../generations/prepare";
 import { CompletionAssembler } from "../streams/completion-assembler";
+import { readContentChunk } from "../streams/content-chunk";
 import { classifyEvent } from "../streams/stream-events";
 import type { GenerationOutcome } from "./generation-outcome";
 import type { WatchedReader } from "./watchdog";
@@ -41,6 +42,13 @@ export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint
     reader.cancel("cancelled");
   }
   for (const event of new SseSplitter().push(text)) {
+    // Most events are one token of one choice: read those without parsing the whole chunk.
+    const content = assembler.started ? readContentChunk(event, endpoint) : null;
+    if (content !== null) {
+      chunks++;
+      contentTokens += assembler.addContent(content.index, content.text);
+      continue;
+    }
     const kind = classifyEvent(event);
     if (kind.kind === "usage") assembler.usage = kind.usage;
     else if (kind.kind === "error") return outcome("backend_error", `backend error event: ${kind.message}`);

@@ -91,12 +91,37 @@ export class CompletionAssembler {
     };
   }
 
-  #absorb(choice: ChunkChoice): boolean {
-    let state = this.#choices.get(choice.index);
+  /**
+   * Adds a plain content chunk already read by streams/content-chunk (one
+   * choice's text, nothing else): what `addChunk` would do with its JSON.
+   * Only after a first chunk, which sets the answer's id, created and model.
+   */
+  addContent(index: number, text: string): number {
+    if (!this.#head) throw new Error("addContent before the first chunk");
+    if (!text) {
+      this.#state(index);
+      return 0;
+    }
+    this.#state(index).parts.push(text);
+    return 1;
+  }
+
+  /** Whether a first chunk arrived (so `addContent` may be used). */
+  get started(): boolean {
+    return this.#head !== null;
+  }
+
+  #state(index: number): ChoiceState {
+    let state = this.#choices.get(index);
     if (!state) {
       state = { parts: [], finish_reason: null, stop_reason: null, logprobs: null, completionLogprobs: null, finalAnswer: undefined };
-      this.#choices.set(choice.index, state);
+      this.#choices.set(index, state);
     }
+    return state;
+  }
+
+  #absorb(choice: ChunkChoice): boolean {
+    const state = this.#state(choice.index);
     const text =
       this.#endpoint === "chat"
         ? (choice as ChatCompletionChunk["choices"][number]).delta.content

@@ -7,7 +7,7 @@
  * scale-down, the 150 s cut and the step-by-step engine. Null fields are
  * derived from the profile (perf/arithmetic.ts `modalSettings`).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { modalSettings } from "../perf/arithmetic";
 import { GPU_PROFILE_NAMES, gpuProfile, type GpuProfile, type GpuProfileName } from "../perf/profiles";
 

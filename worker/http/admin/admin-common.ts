@@ -4,7 +4,7 @@
  * documentation, path parameters and body reading.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import type { App, HonoEnv } from "../hono-env";
 import { parseWith, readJson } from "../body-validation";
 import { errorDoc } from "../openapi/openapi-schemas";

@@ -4,7 +4,7 @@
  * first, in cursor pages with the range's totals, or the whole range as CSV.
  */
 import { createRoute } from "@hono/zod-openapi";
-import { z } from "zod";
+import * as z from "zod";
 import { AccountUsageQuerySchema, MAX_USAGE_CSV_ROWS, UsageRecordListSchema } from "../../../shared/usage";
 import { accountUsageCsv, accountUsagePage, CSV_COLUMNS } from "../../accounts/ledger/usage-report-service";
 import { AccountIdParams, ADMIN_BASE_PATH, ADMIN_SECURITY, adminErrors, type AdminApp } from "./admin-common";

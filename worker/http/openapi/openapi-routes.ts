@@ -2,7 +2,9 @@
  * @module openapi-routes
  * The OpenAPI 3.1 document at `GET /openapi.json` and its reference page at
  * `GET /docs` (no key needed), the security schemes, and the hook that puts
- * zod-openapi's validation failures in our error envelope.
+ * zod-openapi's validation failures in our error envelope. The document is
+ * built from the routes at build time (scripts/build-openapi.ts) and served
+ * as built.
  */
 import type { Context } from "hono";
 import type { Hook } from "@hono/zod-openapi";
@@ -39,33 +41,25 @@ export function registerOpenApi(app: App): void {
     description: "The deployment's ADMIN_TOKEN. Without one configured, the admin API does not exist.",
   });
 
-  // Built once per isolate and per admin visibility: the registry never changes after startup.
-  const documents = new Map<boolean, object>();
-  app.get(OPENAPI_PATH, (c) => {
-    const withAdmin = Boolean(c.env.ADMIN_TOKEN);
-    let document = documents.get(withAdmin);
-    if (!document) {
-      document = buildDocument(app, withAdmin);
-      documents.set(withAdmin, document);
-    }
-    return c.json(document);
+  // The document is generated at build time (scripts/build-openapi.ts): the generator is not in the
+  // bundle (registry-only.ts). The built text is served as it is; without ADMIN_TOKEN, once per isolate,
+  // without the admin paths. Imported on first use, so start-up does not pay for it.
+  let publicDocument: string | undefined;
+  app.get(OPENAPI_PATH, async (c) => {
+    const { default: built } = await import("../../../dist/openapi/openapi-document.js");
+    const body = c.env.ADMIN_TOKEN ? built : (publicDocument ??= JSON.stringify(withoutAdmin(JSON.parse(built) as OpenApiDocument)));
+    return c.body(body, 200, { "content-type": "application/json" });
   });
   app.get("/docs", Scalar({ url: OPENAPI_PATH, pageTitle: "LIMO Reasoning API reference" }));
 }
 
-function buildDocument(app: App, withAdmin: boolean): object {
-  const document = app.getOpenAPI31Document({
-    openapi: "3.1.0",
-    info: {
-      title: "LIMO Reasoning API",
-      version: "1.0.0",
-      description:
-        "An OpenAI-compatible API for the LIMO reasoning model (GAIR/LIMO). Every OpenAI client works unchanged: " +
-        "point its base URL at `/v1` and use your API key. Errors use OpenAI's envelope; `x-request-id` identifies each request.",
-    },
-  });
-  if (withAdmin) return document;
-  // Without ADMIN_TOKEN the admin API does not exist, so neither does its documentation.
+interface OpenApiDocument {
+  paths?: Record<string, unknown>;
+  components?: { securitySchemes?: Record<string, unknown> } & Record<string, unknown>;
+}
+
+/** Without ADMIN_TOKEN the admin API does not exist, so neither does its documentation. */
+function withoutAdmin(document: OpenApiDocument): OpenApiDocument {
   const paths = Object.fromEntries(Object.entries(document.paths ?? {}).filter(([path]) => !path.startsWith(ADMIN_BASE_PATH)));
   const { AdminToken: _hidden, ...securitySchemes } = document.components?.securitySchemes ?? {};
   return { ...document, paths, components: { ...document.components, securitySchemes } };

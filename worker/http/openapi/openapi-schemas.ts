@@ -3,7 +3,7 @@
  * Schemas that exist only to document the API (answers the Worker builds by
  * hand or relays from vLLM), and the helpers every documented route shares.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { RouteConfig } from "@hono/zod-openapi";
 import { ERROR_CODES } from "../../../shared/errors";
 import { TutorResultSchema } from "../../../shared/tutor";
