@@ -8,6 +8,7 @@
  *   responses(id TEXT PRIMARY KEY, record TEXT, expires_at INTEGER)  -- Unix ms
  */
 import type { ResponseRecord } from "./response-object";
+import { migrateSchema } from "../core/sqlite-schema";
 
 /** Each entry upgrades the schema by one version; never edit a shipped entry. */
 const MIGRATIONS: readonly string[] = [
@@ -23,12 +24,7 @@ export class ResponseStorage {
   }
 
   migrate(): void {
-    this.#sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    const row = this.#sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-    const current = row?.version ?? 0;
-    for (let v = current; v < MIGRATIONS.length; v++) this.#sql.exec(MIGRATIONS[v]!);
-    if (!row) this.#sql.exec("INSERT INTO schema_version (version) VALUES (?)", MIGRATIONS.length);
-    else if (current < MIGRATIONS.length) this.#sql.exec("UPDATE schema_version SET version = ?", MIGRATIONS.length);
+    migrateSchema(this.#sql, MIGRATIONS);
   }
 
   put(record: ResponseRecord, expiresAt: number): void {
