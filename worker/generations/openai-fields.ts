@@ -217,17 +217,19 @@ export function fieldRefusal<R extends object>(table: Table<R>, request: R): Api
 }
 
 const cell = (text: string) => text.replaceAll("|", "\\|");
+const head = ["| field | treatment | what LIMO does |", "| --- | --- | --- |"];
+
+/** One field table in markdown, its header included: a row per field, its treatment and note. */
+export function fieldTableRows<R>(table: Table<R>): string[] {
+  return [...head, ...Object.entries(table as Record<string, FieldRule<R>>).map(([field, rule]) => `| \`${field}\` | ${rule.treatment} | ${cell(rule.note)} |`)];
+}
 
 /** The README's field tables (markdown), generated so they cannot drift from the rules. */
 export function fieldTableMarkdown(): string {
-  const rows = (table: Record<string, FieldRule<never>>) =>
-    Object.entries(table).map(([field, rule]) => `| \`${field}\` | ${rule.treatment} | ${cell(rule.note)} |`);
-  const head = ["| field | treatment | what LIMO does |", "| --- | --- | --- |"];
   return [
     "`POST /v1/chat/completions`:",
     "",
-    ...head,
-    ...rows(CHAT_FIELDS as Record<string, FieldRule<never>>),
+    ...fieldTableRows(CHAT_FIELDS),
     "",
     "Chat messages:",
     "",
@@ -236,7 +238,6 @@ export function fieldTableMarkdown(): string {
     "",
     "`POST /v1/completions`:",
     "",
-    ...head,
-    ...rows(COMPLETION_FIELDS as Record<string, FieldRule<never>>),
+    ...fieldTableRows(COMPLETION_FIELDS),
   ].join("\n");
 }

@@ -7,7 +7,7 @@
  * (`responsesRefusal`) and the README. Pure.
  */
 import { isMessageItem, type ResponseCreateRequest } from "../../shared/openai-responses";
-import { fieldRefusal, type FieldTable, type Refusal } from "../generations/openai-fields";
+import { fieldRefusal, fieldTableRows, type FieldTable, type Refusal } from "../generations/openai-fields";
 import type { ApiError } from "../core/errors";
 
 const TOOLS_REASON = "LIMO calls no tools: it answers in text";
@@ -106,10 +106,5 @@ export function responsesRefusal(request: ResponseCreateRequest): ApiError | nul
 
 /** The README's table of the Responses fields (tests/node/responses-fields-table.test.ts keeps it equal to the rules). */
 export function responsesFieldTableMarkdown(): string {
-  const cell = (text: string) => text.replaceAll("|", "\\|");
-  return [
-    "| field | treatment | what LIMO does |",
-    "| --- | --- | --- |",
-    ...Object.entries(RESPONSES_FIELDS).map(([field, rule]) => `| \`${field}\` | ${rule.treatment} | ${cell(rule.note)} |`),
-  ].join("\n");
+  return fieldTableRows(RESPONSES_FIELDS).join("\n");
 }
