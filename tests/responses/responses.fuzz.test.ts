@@ -6,9 +6,9 @@
  * 2xx, and one ledger record per admitted request, none for a refused one.
  */
 import fc from "fast-check";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { applyMutations, fieldValue, jsonValueText, mutationArbitrary, numberToken, objectText, stringToken } from "../helpers/fuzz-arbitraries";
-import { backendRequests, captureLogs, checkResponse, expectLedger, expectPrototypeIntact, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
+import { backendRequests, checkLogsForSecrets, checkResponse, expectLedger, expectPrototypeIntact, fuzzClient, FUZZ_TIMEOUT_MS, fuzzParams, ledgerIds, type FuzzClient } from "../helpers/fuzz";
 import { newSim, type SimHandle } from "../helpers/sim";
 
 const FIELDS = [
@@ -36,14 +36,7 @@ beforeAll(async () => {
   sim = newSim();
   a = await fuzzClient(sim);
 });
-let logs: ReturnType<typeof captureLogs>;
-beforeEach(() => {
-  logs = captureLogs();
-});
-afterEach(() => {
-  logs.restore();
-  logs.assertNoSecrets();
-});
+checkLogsForSecrets();
 
 describe("fuzzing POST /v1/responses", { timeout: FUZZ_TIMEOUT_MS }, () => {
   it("survives mutated bodies: 2xx reach the backend once and are billed once, the rest cost nothing", async () => {
