@@ -17,8 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey } from "../../shared/admin";
 import type { UsageRecord } from "../../shared/usage";
 import { launchBrowser, screenshot, type Browser } from "./browser";
-import { devAdminToken } from "./dashboard-traffic";
-import { adminClient, freePort, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
+import { adminClient, devAdminToken, freePort, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
 
 /** The address the README's examples call the API at. */
 const README_API = "https://api.example";

@@ -5,14 +5,12 @@
  * `includeUsage`), stop sequences, errors as APICallError with the status, and
  * a 429 retried after its Retry-After. Keys come from the admin API.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createOpenAICompatible, type OpenAICompatibleProvider } from "@ai-sdk/openai-compatible";
 import { APICallError, generateText, streamText } from "ai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
-import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack, adminClient, recordingFetch, type AdminCall } from "./dev-stack";
+import { adminClient, devAdminToken, recordingFetch, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -60,7 +58,7 @@ async function failure(run: () => Promise<unknown>): Promise<unknown> {
 
 beforeAll(async () => {
   stack = await startDevStack();
-  adminToken = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"))!;
+  adminToken = devAdminToken();
   expect(adminToken).toBeTruthy();
   limo = provider(await accountKey(UNLIMITED));
 });

@@ -4,13 +4,10 @@
  * stop sequences, the SDK's typed errors, and 429 handling with Retry-After.
  * Keys come from the admin API, as a customer's would.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
-import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack, adminClient, recordingFetch, type AdminCall } from "./dev-stack";
+import { adminClient, devAdminToken, recordingFetch, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -47,7 +44,7 @@ function clientFor(key: string, options: ConstructorParameters<typeof OpenAI>[0]
 beforeAll(async () => {
   stack = await startDevStack();
   // npm run dev adds ADMIN_TOKEN to .dev.vars from the example when it is missing.
-  adminToken = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"))!;
+  adminToken = devAdminToken();
   expect(adminToken).toBeTruthy();
   client = clientFor((await accountKey(UNLIMITED)).key);
 });

@@ -7,16 +7,13 @@
  * unmodified, against a running `npm run dev`. Usage the clients saw is the
  * ledger's, record for record. Keys come from the admin API.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { createOpenAI } from "@ai-sdk/openai";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey } from "../../shared/admin";
 import type { UsageRecord, UsageRecordList } from "../../shared/usage";
-import { tokenFromDevVars } from "../../scripts/admin";
-import { startDevStack, type DevStack, adminClient, type AdminCall } from "./dev-stack";
+import { adminClient, devAdminToken, simStats, startDevStack, untilSimAborted, type AdminCall, type DevStack } from "./dev-stack";
 
 let stack: DevStack;
 let adminToken: string;
@@ -42,12 +39,11 @@ async function ledger(accountId: string, count: number): Promise<UsageRecord[]> 
   }
 }
 
-const simStats = async () => (await (await fetch(`${stack.simUrl}/sim/stats`)).json()) as { aborted_total: number; in_flight: number; running: number; tokens_generated_total: number };
 const simConfig = (patch: Record<string, unknown>) => fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify(patch) });
 
 beforeAll(async () => {
   stack = await startDevStack();
-  adminToken = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"))!;
+  adminToken = devAdminToken();
   expect(adminToken).toBeTruthy();
 });
 
@@ -120,18 +116,13 @@ describe("the openai SDK: responses", () => {
   it("cancels a background response: the simulator's generation stops", async () => {
     const { key } = await accountKey();
     const client = new OpenAI({ baseURL: `${stack.url}/v1`, apiKey: key, maxRetries: 0 });
-    const before = await simStats();
+    const before = await simStats(stack.simUrl);
     await simConfig({ tokens_per_second: 20 });
     try {
       const response = await client.responses.create({ model: "limo", input: "Count slowly.", background: true, max_output_tokens: 4000 });
       const cancelled = await client.responses.cancel(response.id);
       expect(cancelled.status).toBe("cancelled");
-      const deadline = Date.now() + 20_000;
-      let after = await simStats();
-      while ((after.aborted_total === before.aborted_total || after.in_flight !== 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = await simStats();
-      }
+      const after = await untilSimAborted(stack.simUrl, before);
       expect(after.aborted_total).toBe(before.aborted_total + 1);
       expect(after.in_flight).toBe(0);
       expect((await client.responses.retrieve(response.id)).status).toBe("cancelled");

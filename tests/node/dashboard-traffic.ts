@@ -6,12 +6,9 @@
  * sent through the running dev stack, then rolled up into D1 by reading the
  * usage API, as the page will.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Account, CreatedApiKey } from "../../shared/admin";
 import type { UsageRecord, UsageRecordList } from "../../shared/usage";
-import { tokenFromDevVars } from "../../scripts/admin";
-import { adminClient, type AdminCall, type DevStack } from "./dev-stack";
+import { adminClient, devAdminToken, type AdminCall, type DevStack } from "./dev-stack";
 
 /** A name that would run script if any part of the page parsed it as HTML. */
 export const HOSTILE_NAME = "<img src=x onerror=alert(1)>";
@@ -23,13 +20,6 @@ export interface DashboardFixture {
   hostile: { account: Account; key: string };
   /** A second account the key holder must never see. */
   other: { account: Account; key: string };
-}
-
-/** npm run dev writes ADMIN_TOKEN into .dev.vars from the example when it is missing. */
-export function devAdminToken(): string {
-  const token = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"));
-  if (!token) throw new Error("no ADMIN_TOKEN in .dev.vars");
-  return token;
 }
 
 async function accountWithKey(admin: AdminCall, name: string): Promise<{ account: Account; key: string }> {

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import { tokenFromDevVars } from "../../scripts/admin";
 
 export interface DevStack {
   url: string;
@@ -124,4 +125,38 @@ export function recordingFetch(): { calls: { at: number; status: number; retryAf
     return res;
   };
   return { calls, fetch: recording };
+}
+
+/** The admin token of the stack: npm run dev writes ADMIN_TOKEN into .dev.vars from the example when it is missing. */
+export function devAdminToken(): string {
+  const token = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"));
+  if (!token) throw new Error("no ADMIN_TOKEN in .dev.vars");
+  return token;
+}
+
+/** The simulator's counters (`GET /sim/stats`). */
+export interface SimStats {
+  aborted_total: number;
+  in_flight: number;
+  requests_total: number;
+  running: number;
+  tokens_generated_total: number;
+}
+
+export async function simStats(simUrl: string): Promise<SimStats> {
+  return (await (await fetch(`${simUrl}/sim/stats`)).json()) as SimStats;
+}
+
+/**
+ * Polls the simulator until it has aborted a generation since `before` and has
+ * nothing left in flight, or `timeoutMs` has passed; the last counters it read.
+ */
+export async function untilSimAborted(simUrl: string, before: SimStats, timeoutMs = 20_000): Promise<SimStats> {
+  const deadline = Date.now() + timeoutMs;
+  let after = await simStats(simUrl);
+  while ((after.aborted_total === before.aborted_total || after.in_flight !== 0) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await simStats(simUrl);
+  }
+  return after;
 }

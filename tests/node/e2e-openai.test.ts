@@ -3,7 +3,7 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevStack, type DevStack } from "./dev-stack";
+import { simStats, startDevStack, untilSimAborted, type DevStack } from "./dev-stack";
 
 let stack: DevStack;
 let client: OpenAI;
@@ -16,10 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function simStats(): Promise<{ aborted_total: number; in_flight: number; requests_total: number }> {
-  return (await (await fetch(`${stack.simUrl}/sim/stats`)).json()) as never;
-}
 
 describe("the openai SDK against npm run dev", () => {
   it("lists limo", async () => {
@@ -90,7 +86,7 @@ describe("the openai SDK against npm run dev", () => {
   });
 
   it("stops the generation of a client that drops a stream after three chunks", async () => {
-    const before = await simStats();
+    const before = await simStats(stack.simUrl);
     await fetch(`${stack.simUrl}/sim/config`, { method: "POST", body: JSON.stringify({ tokens_per_second: 20 }) });
     try {
       const stream = await client.chat.completions.create({
@@ -103,12 +99,7 @@ describe("the openai SDK against npm run dev", () => {
       for await (const _chunk of stream) if (++seen === 3) break;
       expect(seen).toBe(3);
       // The generation object waits out its reconnect grace (GENERATION_GRACE_MS, 2 s) before it stops the backend.
-      const deadline = Date.now() + 20_000;
-      let after = await simStats();
-      while ((after.aborted_total === before.aborted_total || after.in_flight !== 0) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
-        after = await simStats();
-      }
+      const after = await untilSimAborted(stack.simUrl, before);
       expect(after.aborted_total).toBe(before.aborted_total + 1);
       expect(after.in_flight).toBe(0);
     } finally {

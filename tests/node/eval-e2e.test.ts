@@ -12,8 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Account, CreatedApiKey, Limits } from "../../shared/admin";
-import { tokenFromDevVars } from "../../scripts/admin";
-import { adminClient, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
+import { adminClient, devAdminToken, startDevStack, type AdminCall, type DevStack } from "./dev-stack";
 import { ledgerOf, progressLines, readReport, readRows, runEvalCli, startEval } from "./eval-cli";
 
 let stack: DevStack;
@@ -41,7 +40,7 @@ async function sim(path: string, body?: unknown): Promise<Record<string, unknown
 
 beforeAll(async () => {
   stack = await startDevStack();
-  const token = tokenFromDevVars(readFileSync(join(import.meta.dirname, "..", "..", ".dev.vars"), "utf8"))!;
+  const token = devAdminToken();
   admin = adminClient(stack.url, token);
   work = mkdtempSync(join(tmpdir(), "limo-eval-"));
 });
