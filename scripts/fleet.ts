@@ -8,7 +8,7 @@
  * with a fresh fleet and gateway each. Prints a table and writes JSON and an
  * SVG of the TTFT CDFs, with ratios against round robin.
  *
- *   npm run fleet -- [--load 0.8] [--requests 160] [--deployments 3] [--time-scale 2]
+ *   npm run fleet -- [--load 0.8] [--requests 1200] [--deployments 3] [--time-scale 2]
  *                    [--policies round-robin,least-loaded,load-aware] [--seed 17] [--out fleet-results]
  *
  * Capacity: a container holds about KV_HOLD_FRACTION of its (scaled) KV in
@@ -23,7 +23,8 @@ import { buildWorker } from "../bench/workers";
 import { stepMs } from "../gpu/sim/perf/arithmetic";
 import { GPU_PROFILES } from "../gpu/sim/perf/profiles";
 import { loadModalPrices } from "./plan/prices";
-import { cdfSvg, figuresOf, ratiosOf, table, tailTable } from "./fleet/report";
+import { cdfSvg, figuresOf, quantile, ratiosOf, table, tailTable } from "./fleet/report";
+import { modelWaits } from "./fleet/queue-model";
 import { kvTokensAt, runPolicy, type FleetSetup } from "./fleet/run-policy";
 import { LENGTH_DIVISOR, makeTrace, meanAnswerLength, N_SAMPLES } from "./fleet/trace";
 
@@ -38,7 +39,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       load: { type: "string", default: "0.8" },
-      requests: { type: "string", default: "160" },
+      requests: { type: "string", default: "1200" },
       deployments: { type: "string", default: "3" },
       "time-scale": { type: "string", default: "2" },
       policies: { type: "string", default: "round-robin,least-loaded,load-aware" },
@@ -84,13 +85,30 @@ async function main(): Promise<void> {
     process.stderr.write("\n");
   }
   const figures = runs.map((r) => figuresOf(r, deployments, usdPerGpuSecond));
+  const model = queueModelOf(trace, { servers: deployments, slots: MAX_NUM_SEQS, stepSeconds: step / 1000 });
   const ratios = ratiosOf(figures);
-  console.log(`\n${table(figures, ratios)}\n\nWhere the slowest 5 % of first tokens waited (mean simulated seconds):\n\n${tailTable(figures)}\n`);
+  console.log(`\n${table(figures, ratios)}\n\nWhere the slowest 5 % of first tokens waited (mean simulated seconds):\n\n${tailTable(figures)}\n\n` +
+      `The same trace through a plain queueing model (no gateway, no KV limit; scripts/fleet/queue-model): TTFT p95 ${model.round_robin_p95_s.toFixed(2)} s ` +
+      `under round robin, ${model.pooled_p95_s.p10.toFixed(2)}-${model.pooled_p95_s.p90.toFixed(2)} s (median ${model.pooled_p95_s.median.toFixed(2)}) ` +
+      `with ideal pooled dispatch over ${MODEL_TIE_SEEDS} tie-break seeds: a ratio of ${(model.round_robin_p95_s / Math.max(model.pooled_p95_s.median, 1e-9)).toFixed(1)}x is what pooling is worth on it.\n`);
   mkdirSync(values.out, { recursive: true });
-  const json = { setup: { ...setup, load, rate_per_second: rate, capacity_per_second: capacity, requests: trace.length, length_divisor: LENGTH_DIVISOR, seed: Number(values.seed), prices_as_of: prices.as_of }, figures, ratios_vs_round_robin: ratios, requests: Object.fromEntries(runs.map((r) => [r.policy, r.results])) };
+  const json = { setup: { ...setup, load, rate_per_second: rate, capacity_per_second: capacity, requests: trace.length, length_divisor: LENGTH_DIVISOR, seed: Number(values.seed), prices_as_of: prices.as_of }, figures, ratios_vs_round_robin: ratios, queue_model: model, requests: Object.fromEntries(runs.map((r) => [r.policy, r.results])) };
   writeFileSync(join(values.out, "fleet.json"), `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(join(values.out, "ttft-cdf.svg"), cdfSvg(runs));
   console.log(`wrote ${join(values.out, "fleet.json")} and ${join(values.out, "ttft-cdf.svg")}`);
+}
+
+/** Tie-break seeds the pooled model is run over (its p95 depends on which equally free backend gets a request). */
+const MODEL_TIE_SEEDS = 50;
+
+/** The queueing model's p95 TTFT for the trace: round robin, and pooled dispatch's spread over tie-break seeds. */
+function queueModelOf(trace: Parameters<typeof modelWaits>[0], setup: Parameters<typeof modelWaits>[1]) {
+  const p95 = (waits: number[]) => quantile([...waits].sort((a, b) => a - b), 0.95)!;
+  const pooled = Array.from({ length: MODEL_TIE_SEEDS }, (_, i) => p95(modelWaits(trace, setup, "pooled", i + 1))).sort((a, b) => a - b);
+  return {
+    round_robin_p95_s: p95(modelWaits(trace, setup, "round-robin")),
+    pooled_p95_s: { p10: quantile(pooled, 0.1)!, median: quantile(pooled, 0.5)!, p90: quantile(pooled, 0.9)! },
+  };
 }
 
 main().then(() => process.exit(0), (err: unknown) => {
