@@ -90,7 +90,10 @@ async function main(): Promise<void> {
   console.log(`\n${table(figures, ratios)}\n\nWhere the slowest 5 % of first tokens waited (mean simulated seconds):\n\n${tailTable(figures)}\n\n` +
       `The same trace through a plain queueing model (no gateway, no KV limit; scripts/fleet/queue-model): TTFT p95 ${model.round_robin_p95_s.toFixed(2)} s ` +
       `under round robin, ${model.pooled_p95_s.p10.toFixed(2)}-${model.pooled_p95_s.p90.toFixed(2)} s (median ${model.pooled_p95_s.median.toFixed(2)}) ` +
-      `with ideal pooled dispatch over ${MODEL_TIE_SEEDS} tie-break seeds: a ratio of ${(model.round_robin_p95_s / Math.max(model.pooled_p95_s.median, 1e-9)).toFixed(1)}x is what pooling is worth on it.\n`);
+      `with ideal pooled dispatch over ${MODEL_TIE_SEEDS} tie-break seeds: ` +
+      (model.pooled_p95_s.median > 0
+        ? `a ratio of ${(model.round_robin_p95_s / model.pooled_p95_s.median).toFixed(1)}x is what pooling is worth on it.\n`
+        : `pooling leaves no wait at p95 on it.\n`));
   mkdirSync(values.out, { recursive: true });
   const json = { setup: { ...setup, load, rate_per_second: rate, capacity_per_second: capacity, requests: trace.length, length_divisor: LENGTH_DIVISOR, seed: Number(values.seed), prices_as_of: prices.as_of }, figures, ratios_vs_round_robin: ratios, queue_model: model, requests: Object.fromEntries(runs.map((r) => [r.policy, r.results])) };
   writeFileSync(join(values.out, "fleet.json"), `${JSON.stringify(json, null, 2)}\n`);
