@@ -17,6 +17,7 @@
  * starts. What the measured figures add to it is the system's own: prefill,
  * relay, the router's estimates and its KV hold.
  */
+import { VirtualClock } from "../../gpu/sim/fleet/clock";
 import { prng, type TraceRequest } from "./trace";
 
 export type ModelDispatch = "round-robin" | "pooled";
@@ -31,29 +32,34 @@ export interface QueueModelSetup {
 /** Each request's wait to its first sequence's start, in trace order (0 for a cache hit). */
 export function modelWaits(trace: readonly TraceRequest[], setup: QueueModelSetup, dispatch: ModelDispatch, seed = 1): number[] {
   const random = prng(seed);
+  // The simulator's event clock, its unit here the trace's simulated seconds: events run in time order, ties in the order scheduled.
+  const clock = new VirtualClock();
   const free = Array.from({ length: setup.servers }, () => setup.slots);
   const queued: { request: number; seconds: number }[][] = Array.from({ length: setup.servers }, () => []);
-  const ends = new MinHeap();
   const held: number[] = [];
   const waits: (number | null)[] = trace.map(() => null);
   const asked = new Set<string>();
   let next = 0;
 
-  const start = (server: number, now: number) => {
+  const start = (server: number) => {
     const queue = queued[server]!;
     while (free[server]! > 0 && queue.length > 0) {
       const seq = queue.shift()!;
       free[server]!--;
-      waits[seq.request] ??= now - trace[seq.request]!.at;
-      ends.push(now + seq.seconds, server);
+      waits[seq.request] ??= clock.now() - trace[seq.request]!.at;
+      clock.schedule(clock.now() + seq.seconds, () => {
+        free[server]!++;
+        start(server);
+        if (dispatch === "pooled") dispatchHeld();
+      });
     }
   };
-  const enqueue = (request: number, server: number, now: number) => {
+  const enqueue = (request: number, server: number) => {
     const r = trace[request]!;
     for (let k = 0; k < r.n; k++) queued[server]!.push({ request, seconds: r.answerTokens * setup.stepSeconds });
-    start(server, now);
+    start(server);
   };
-  const dispatchHeld = (now: number) => {
+  const dispatchHeld = () => {
     while (held.length > 0) {
       let most = 0;
       let best: number[] = [];
@@ -63,68 +69,23 @@ export function modelWaits(trace: readonly TraceRequest[], setup: QueueModelSetu
         else if (room === most && room > 0) best.push(s);
       }
       if (best.length === 0) return;
-      enqueue(held.shift()!, best[Math.floor(random() * best.length)]!, now);
+      enqueue(held.shift()!, best[Math.floor(random() * best.length)]!);
     }
   };
-
-  for (let i = 0; i < trace.length || ends.size > 0; ) {
-    const arrival = i < trace.length ? trace[i]!.at : Infinity;
-    if (arrival <= ends.peekTime()) {
+  // Each arrival schedules the next, so the clock holds only what is in flight.
+  const arrive = (i: number) =>
+    clock.schedule(trace[i]!.at, () => {
       const r = trace[i]!;
       if (r.deterministic && asked.has(r.question)) waits[i] = 0;
-      else if (dispatch === "round-robin") enqueue(i, next++ % setup.servers, arrival);
+      else if (dispatch === "round-robin") enqueue(i, next++ % setup.servers);
       else {
         held.push(i);
-        dispatchHeld(arrival);
+        dispatchHeld();
       }
       if (r.deterministic) asked.add(r.question);
-      i++;
-    } else {
-      const { time, server } = ends.pop();
-      free[server]!++;
-      start(server, time);
-      if (dispatch === "pooled") dispatchHeld(time);
-    }
-  }
+      if (i + 1 < trace.length) arrive(i + 1);
+    });
+  if (trace.length > 0) arrive(0);
+  clock.runUntilIdle();
   return waits.map((w) => w ?? 0);
-}
-
-/** A binary min-heap of (time, server). */
-class MinHeap {
-  #items: { time: number; server: number }[] = [];
-  get size(): number {
-    return this.#items.length;
-  }
-  peekTime(): number {
-    return this.#items[0]?.time ?? Infinity;
-  }
-  push(time: number, server: number): void {
-    const a = this.#items;
-    a.push({ time, server });
-    for (let i = a.length - 1; i > 0; ) {
-      const parent = (i - 1) >> 1;
-      if (a[parent]!.time <= a[i]!.time) break;
-      [a[parent], a[i]] = [a[i]!, a[parent]!];
-      i = parent;
-    }
-  }
-  pop(): { time: number; server: number } {
-    const a = this.#items;
-    const top = a[0]!;
-    const last = a.pop()!;
-    if (a.length > 0) {
-      a[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l]!.time < a[m]!.time) m = l;
-        if (r < a.length && a[r]!.time < a[m]!.time) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i]!, a[m]!];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
