@@ -52,3 +52,8 @@ export async function errorOf(response: Response): Promise<{ message: string; ty
   if (!body.error || typeof body.error.message !== "string") throw new Error(`not an error envelope: ${JSON.stringify(body)}`);
   return body.error;
 }
+
+/** The secret with its last character changed (to another one: a random secret may already end in "x"). */
+export function tamper(secret: string): string {
+  return `${secret.slice(0, -1)}${secret.endsWith("x") ? "y" : "x"}`;
+}
