@@ -34,8 +34,9 @@ Sources followed (as of this writing):
     @modal.enter(snap=True/False)); modal.experimental.stop_fetching_inputs (modal-client)
   - vLLM engine/serve args (https://docs.vllm.ai/en/stable/configuration/engine_args/): --served-model-name,
     --max-model-len, --enable-prefix-caching, --gpu-memory-utilization, --max-num-seqs, --quantization fp8,
-    --generation-config vllm, --uvicorn-log-level, --disable-uvicorn-access-log; request logging is off by
-    default since vllm-project/vllm#21739 (--disable-log-requests is deprecated); the API key is read from
+    --generation-config vllm, --stream-interval (SchedulerConfig.stream_interval), --uvicorn-log-level,
+    --disable-uvicorn-access-log; request logging is off by default since vllm-project/vllm#21739
+    (--disable-log-requests is deprecated); the API key is read from
     VLLM_API_KEY and guards /v1/* only (https://docs.vllm.ai/en/v0.22.1/usage/security/).
 """
 
@@ -60,6 +61,7 @@ MAX_CHOICES_N = 8  # MAX_CHOICES_N: each request may carry up to n sequences
 PROXY_AUTH_HEADERS = ("Modal-Key", "Modal-Secret")  # MODAL_KEY_HEADER, MODAL_SECRET_HEADER
 SYSTEM_PROMPT = "Please reason step by step, and put your final answer within \\boxed{}."  # LIMO_SYSTEM_PROMPT
 VLLM_PORT = 8000
+STREAM_INTERVAL = 8  # VLLM_STREAM_INTERVAL: tokens per SSE chunk after the first (vLLM's default is 1)
 
 # ---- Image and caches -------------------------------------------------------------------
 APP_NAME = "limo"
@@ -138,6 +140,8 @@ def vllm_command(model_key: str) -> list[str]:
         # ignore the checkpoint's generation_config.json (Qwen's top_k=20, repetition_penalty=1.05):
         # sampling is exactly what the Worker sends, as with the simulator
         "--generation-config", "vllm",
+        # first token at once, then one chunk per 8 tokens: the Worker's CPU per stream is per SSE event
+        "--stream-interval", str(STREAM_INTERVAL),
         "--host", "0.0.0.0", "--port", str(VLLM_PORT),
         "--uvicorn-log-level", "warning", "--disable-uvicorn-access-log",  # no prompts or keys in logs
     ]

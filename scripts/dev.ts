@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   if (!backends) {
     // Tokens arrive at LIMO's pace on one GPU (30-50 a second), so streams look and behave as in production.
     const simEnv = { SIM_TOKENS_PER_SECOND: String(DEV_SIM_TOKENS_PER_SECOND), ...process.env };
-    sim = await startSimServer({ ...simOptionsFromEnv(simEnv), host: HOST, port: SIM_PORT });
+    sim = await startSimServer({ ...simOptionsFromEnv(simEnv, { asDeployed: true }), host: HOST, port: SIM_PORT });
     backends = JSON.stringify([
       { name: "sim", url: sim.url, models: MODEL_CATALOGUE.map((m) => m.servedName), weight: 1, kind: "simulator" },
     ]);

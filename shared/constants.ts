@@ -18,6 +18,18 @@ export const DEFAULT_TOP_P = 0.95;
 /** Most choices one request may ask for; each is a full-length generation. */
 export const MAX_CHOICES_N = 8;
 
+/**
+ * vLLM's `--stream-interval` on the deployment (gpu/modal_app.py; vLLM's own
+ * default is 1): each choice streams its first token at once, then one SSE
+ * chunk per this many tokens, and the rest with its finish. The Worker's CPU
+ * on a gateway path is spent per SSE event, not per token, and vLLM's API
+ * server also does less per token; 8 tokens at LIMO's 35-40 tokens a second
+ * (a chunk every 0.2 s) is still a smooth stream. The simulator's
+ * `stream_interval` knob models it (`npm run sim` and `npm run dev` default
+ * to this value; tests/node/gpu-settings.test.ts holds the two to it).
+ */
+export const VLLM_STREAM_INTERVAL = 8;
+
 /** Largest request body we read, in bytes (1 MiB). */
 export const MAX_REQUEST_BODY_BYTES = 1024 * 1024;
 

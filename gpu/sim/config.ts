@@ -24,6 +24,13 @@ const SimConfigSchema = z.strictObject({
   ttft_ms: z.number().min(0).max(MAX_DELAY_MS),
   /** Pace of each sequence; 0 = as fast as possible. */
   tokens_per_second: z.number().min(0),
+  /**
+   * vLLM's `--stream-interval`: a streamed choice sends its first token at
+   * once, then a chunk each time this many tokens wait, and whatever waits
+   * with its finish. 1 (vLLM's default) = a chunk per token. Read when a
+   * request starts. See stream-interval.ts.
+   */
+  stream_interval: z.number().int().min(1),
   /** Answer 503 until this long after the first request the instance saw (ms). */
   cold_start_ms: z.number().min(0).max(MAX_DELAY_MS),
   /** Requests generating at once; the rest wait FIFO. null = unlimited. */
@@ -75,6 +82,8 @@ export type SimConfigPatch = { [K in keyof SimConfig]?: SimConfig[K] | null };
 export const BASE_SIM_CONFIG: Readonly<SimConfig> = Object.freeze({
   ttft_ms: 0,
   tokens_per_second: 0,
+  // vLLM's default; the deployment's is VLLM_STREAM_INTERVAL (shared/constants.ts).
+  stream_interval: 1,
   cold_start_ms: 0,
   max_concurrent: null,
   fail_status: null,

@@ -11,6 +11,21 @@
  *   with empty content (the EOS token's text);
  * - `system_fingerprint` rides on each finishing chunk, or only on the usage
  *   chunk when `include_usage` is on (that chunk is `exclude_none`);
+ * - one chunk per engine output (`for output in res.outputs`): with
+ *   `--stream-interval N` an output holds up to N tokens of one choice
+ *   (stream-interval.ts), so the chunk's `delta.content` / `text` is their
+ *   concatenation and its logprobs have one entry per token (chat's
+ *   `content` list; completions' parallel arrays, `text_offset` running on
+ *   from the choice's previous chunk). A finish that is an end of sequence
+ *   rides on the chunk of the tokens still waiting, or has one of its own;
+ * - `stream_options.continuous_usage_stats` counts only with `include_usage`
+ *   (`should_include_usage`, vllm/entrypoints/serve/utils/api_utils.py);
+ *   then every chunk, chat's role chunks included (completion_tokens 0),
+ *   sets `usage` to `previous_num_tokens[i]`: the tokens of that chunk's
+ *   choice sent so far, its own included. ChatCompletionStreamResponse and
+ *   CompletionStreamResponse declare `usage` right after `choices`, before
+ *   `system_fingerprint` and chat's `prompt_token_ids`, `prompt_text`. The
+ *   trailing usage chunk still sums every choice;
  * - non-streamed responses are `model_dump()`: every field, nulls included.
  * JSON has no spaces, as pydantic writes it.
  */
@@ -18,6 +33,7 @@ import { SSE_DONE, sseEvent } from "../../shared/sse";
 import { chatLogprobEntry, completionLogprobs, fakeLogprob } from "./logprobs";
 import type { ChoicePlan } from "./plan";
 import { hashString } from "./prng";
+import type { ChoiceOutput } from "./stream-interval";
 
 /** The vLLM release gpu/modal_app.py deploys (its VLLM_VERSION), for `system_fingerprint`. */
 export const SIM_VLLM_VERSION = "0.21.0";
@@ -30,6 +46,8 @@ export interface ResponseContext {
   /** Alternatives per token when logprobs were asked for, else null. */
   logprobs: number | null;
   includeUsage: boolean;
+  /** `continuous_usage_stats` with `include_usage`: usage on every streamed chunk. */
+  continuousUsage: boolean;
   promptTokens: number;
   systemFingerprint: string;
 }
@@ -65,14 +83,14 @@ export class StreamFormatter {
   readonly #plans: readonly ChoicePlan[];
   /** Characters sent per choice, for completions' `text_offset`. */
   readonly #offsets: number[];
-  /** Choices whose finish already went out with their last token. */
-  readonly #finished: boolean[];
+  /** Tokens sent per choice: vLLM's `previous_num_tokens`, for continuous usage. */
+  readonly #sentTokens: number[];
 
   constructor(ctx: ResponseContext, plans: readonly ChoicePlan[]) {
     this.#ctx = ctx;
     this.#plans = plans;
     this.#offsets = plans.map(() => 0);
-    this.#finished = plans.map(() => false);
+    this.#sentTokens = plans.map(() => 0);
   }
 
   /** Chat's role chunk for every choice; completions have none. */
@@ -82,6 +100,7 @@ export class StreamFormatter {
       .map((p) =>
         this.#frame(
           { index: p.index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null },
+          this.#usage(0),
           // Set explicitly on the first chunk (return_token_ids / return_prompt_text off): null, but present.
           { prompt_token_ids: null, prompt_text: null },
         ),
@@ -89,26 +108,23 @@ export class StreamFormatter {
       .join("");
   }
 
-  /** One token; the last one of a choice cut by max_tokens or a stop string carries the finish. */
-  token(choice: number, text: string, position: number): string {
-    const logprobs = this.#logprobs(choice, text, position);
-    this.#offsets[choice] = (this.#offsets[choice] ?? 0) + text.length;
-    const plan = this.#plans[choice];
-    const last = plan !== undefined && position === plan.tokens.length - 1;
-    if (last && (plan.finishReason === "length" || plan.stopReason !== null)) {
-      this.#finished[choice] = true;
-      return this.#finishFrame(choice, text, logprobs, plan);
-    }
-    return this.#frame(this.#choice(choice, text, logprobs, null, null));
-  }
-
-  /** A choice's end; empty when its last token already carried it. */
-  finish(choice: number): string {
-    if (this.#finished[choice]) return "";
-    this.#finished[choice] = true;
-    const plan = this.#plans[choice];
-    // An end of sequence (or nothing generated): the EOS token's text is empty.
-    return plan ? this.#finishFrame(choice, "", null, plan) : "";
+  /**
+   * One output of one choice (stream-interval.ts): its tokens in one chunk,
+   * and its finish when the output ends the choice (the last token cut by
+   * max_tokens or a stop string, or an end of sequence, whose text is empty).
+   */
+  output(out: ChoiceOutput): string {
+    const plan = this.#plans[out.choice];
+    if (!plan) return "";
+    const text = out.texts.join("");
+    const logprobs = this.#logprobs(plan, out.texts, out.start);
+    this.#offsets[out.choice] = (this.#offsets[out.choice] ?? 0) + text.length;
+    const sent = (this.#sentTokens[out.choice] ?? 0) + out.texts.length;
+    this.#sentTokens[out.choice] = sent;
+    if (!out.finished) return this.#frame(this.#choice(out.choice, text, logprobs, null, null), this.#usage(sent));
+    const fields = this.#choice(out.choice, text, logprobs, plan.finishReason, plan.stopReason);
+    // With include_usage the trailing usage chunk carries the fingerprint instead.
+    return this.#frame(fields, this.#usage(sent), this.#ctx.includeUsage ? {} : { system_fingerprint: this.#ctx.systemFingerprint });
   }
 
   /** The usage chunk (if asked for) and `[DONE]`. */
@@ -126,12 +142,6 @@ export class StreamFormatter {
     return sseEvent(JSON.stringify(body)) + sseEvent(SSE_DONE);
   }
 
-  #finishFrame(choice: number, text: string, logprobs: unknown, plan: ChoicePlan): string {
-    const fields = this.#choice(choice, text, logprobs, plan.finishReason, plan.stopReason);
-    // With include_usage the trailing usage chunk carries the fingerprint instead.
-    return this.#frame(fields, this.#ctx.includeUsage ? {} : { system_fingerprint: this.#ctx.systemFingerprint });
-  }
-
   /** ChatCompletionResponseStreamChoice / CompletionResponseStreamChoice, as the serving code sets them. */
   #choice(index: number, text: string, logprobs: unknown, finishReason: string | null, stopReason: string | null) {
     if (this.#ctx.kind === "chat") {
@@ -142,23 +152,29 @@ export class StreamFormatter {
     return { index, text, logprobs, finish_reason: finishReason, stop_reason: stopReason, prompt_token_ids: null, token_ids: null };
   }
 
-  #logprobs(choice: number, text: string, position: number): unknown {
+  /** One entry per token of the output; null for a bare end of sequence (the simulator has no EOS token). */
+  #logprobs(plan: ChoicePlan, texts: readonly string[], start: number): unknown {
     const k = this.#ctx.logprobs;
-    const plan = this.#plans[choice];
-    if (k === null || !plan) return null;
-    const lp = fakeLogprob(text, position, plan.seedKey, k);
+    if (k === null || texts.length === 0) return null;
+    const entries = texts.map((t, i) => fakeLogprob(t, start + i, plan.seedKey, k));
     return this.#ctx.kind === "chat"
-      ? { content: [chatLogprobEntry(lp, k)] }
-      : completionLogprobs([lp], this.#offsets[choice] ?? 0);
+      ? { content: entries.map((e) => chatLogprobEntry(e, k)) }
+      : completionLogprobs(entries, this.#offsets[plan.index] ?? 0);
+  }
+
+  /** Continuous usage for a chunk of a choice that has sent `completionTokens` so far. */
+  #usage(completionTokens: number): Record<string, unknown> {
+    return this.#ctx.continuousUsage ? { usage: usage(this.#ctx.promptTokens, completionTokens) } : {};
   }
 
   #object() {
     return this.#ctx.kind === "chat" ? "chat.completion.chunk" : "text_completion";
   }
 
-  #frame(choice: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  /** A chunk of one choice: `usage` (if any) right after `choices`, then the rest, in the models' field order. */
+  #frame(choice: Record<string, unknown>, usageField: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
     const { id, created, model } = this.#ctx;
-    return sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [choice], ...extra }));
+    return sseEvent(JSON.stringify({ id, object: this.#object(), created, model, choices: [choice], ...usageField, ...extra }));
   }
 }
 

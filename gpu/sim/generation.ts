@@ -3,7 +3,9 @@
  * `POST /v1/chat/completions` and `POST /v1/completions` for one instance:
  * validate as vLLM does, plan the choices, then either stream the engine's
  * events as SSE through a pull-based ReadableStream (so a client that stops
- * reading or leaves stops the generation) or collect them into one JSON.
+ * reading or leaves stops the generation), each choice's tokens grouped as
+ * vLLM's `--stream-interval` groups them (the `stream_interval` knob,
+ * stream-interval.ts), or collect them into one JSON.
  */
 import { runEngine, untilAborted, type EngineEvent } from "./engine";
 import { buildResponse, responseId, StreamFormatter, systemFingerprint, type ResponseContext } from "./formats";
@@ -12,6 +14,7 @@ import type { ProblemIndex } from "./oracle";
 import { planChoices, type ChoicePlan } from "./plan";
 import { parseChatRequest, parseCompletionRequest, type GenerationRequest } from "./request-schema";
 import { errorResponse, parseJson } from "./responses";
+import { StreamIntervalBuffer, type ChoiceOutput } from "./stream-interval";
 import { StructuredOutputError } from "./structured";
 import { invalidJson, unsupportedMediaType, vllmErrorText, type RequestFailure } from "./validation-errors";
 
@@ -98,13 +101,15 @@ export async function handleGeneration(request: Request, inst: SimInstance, kind
     model,
     logprobs: req.logprobs,
     includeUsage: req.includeUsage,
+    continuousUsage: req.continuousUsage,
     promptTokens: req.promptTokens,
     systemFingerprint: systemFingerprint(env.models, env.maxModelLen),
   };
   const events = runEngine(inst, gen, plans, stop.signal);
-  return req.stream
-    ? streamResponse(inst, gen, events, new StreamFormatter(ctx, plans), stop, plans)
-    : collect(inst, gen, events, ctx, plans, stop.signal);
+  if (!req.stream) return collect(inst, gen, events, ctx, plans, stop.signal);
+  // The interval is an engine flag: read once, when the request starts.
+  const outputs = new StreamIntervalBuffer(plans, config.stream_interval);
+  return streamResponse(inst, gen, events, new StreamFormatter(ctx, plans), outputs, stop, plans);
 }
 
 /**
@@ -145,12 +150,17 @@ function countOracle(inst: SimInstance, plan: ChoicePlan | undefined): void {
   else if (plan?.oracle === "wrong") inst.counters.oracle_wrong++;
 }
 
-/** One engine event per pull: nothing is generated ahead of what the client reads. */
+/**
+ * Engine events until one chunk goes out, per pull: nothing is generated
+ * ahead of what the client reads but the tokens the stream interval holds
+ * back (at most N - 1 per choice), which a drop or an error then never sends.
+ */
 function streamResponse(
   inst: SimInstance,
   gen: Generation,
   events: AsyncGenerator<EngineEvent, void, undefined>,
   fmt: StreamFormatter,
+  outputs: StreamIntervalBuffer,
   stop: AbortController,
   plans: readonly ChoicePlan[],
 ): Response {
@@ -181,7 +191,12 @@ function streamResponse(
               inst.finish(gen, "errored");
               return;
             }
-            const frame = ev.type === "start" ? fmt.start() : ev.type === "token" ? fmt.token(ev.choice, ev.text, ev.position) : fmt.finish(ev.choice);
+            let frame: string;
+            if (ev.type === "start") frame = fmt.start();
+            else {
+              const out: ChoiceOutput | null = ev.type === "token" ? outputs.token(ev.choice, ev.text, ev.position) : outputs.finish(ev.choice);
+              frame = out ? fmt.output(out) : "";
+            }
             if (frame) {
               controller.enqueue(encoder.encode(frame));
               return;

@@ -10,9 +10,11 @@
  *
  * Environment for `npm run sim`: SIM_HOST (127.0.0.1), SIM_PORT (8000; 0 picks
  * a free port), SIM_TTFT_MS, SIM_TOKENS_PER_SECOND, SIM_MIN_TOKENS (the
- * `min_tokens` knob: every answer at least this long), SIM_MODAL_KEY and
- * SIM_MODAL_SECRET (expected proxy-auth values; setting both also turns
- * require_proxy_auth on by default).
+ * `min_tokens` knob: every answer at least this long), SIM_STREAM_INTERVAL
+ * (the `stream_interval` knob, vLLM's `--stream-interval`; `npm run sim` and
+ * `npm run dev` default to the deployment's VLLM_STREAM_INTERVAL, 8, other
+ * callers to vLLM's 1), SIM_MODAL_KEY and SIM_MODAL_SECRET (expected
+ * proxy-auth values; setting both also turns require_proxy_auth on by default).
  *
  * The GPU fleet model (gpu/sim/fleet, off by default): SIM_PROFILE
  * (`h200-bf16` or `h100-fp8`: every instance becomes a Modal deployment of
@@ -25,6 +27,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { realpathSync } from "node:fs";
 import { once } from "node:events";
 import { pathToFileURL } from "node:url";
+import { VLLM_STREAM_INTERVAL } from "../../shared/constants";
 import { loadShippedProblems } from "./problem-files";
 import { fleetDefaultsFromEnv } from "./fleet/fleet-env";
 import { summarizeDeployment, type DeploymentSummary } from "./fleet/fleet-summary";
@@ -76,8 +79,19 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   };
 }
 
+/** How simOptionsFromEnv fills what the environment leaves unset. */
+export interface SimEnvOptions {
+  /**
+   * Knobs that stand for vLLM's serve flags (`stream_interval`) default to
+   * what gpu/modal_app.py deploys (shared/constants.ts) instead of vLLM's own
+   * defaults: for `npm run sim` and `npm run dev`, which stand in for the
+   * deployment. Default false (the tests' and benchmarks' simulators).
+   */
+  asDeployed?: boolean;
+}
+
 /** Reads SIM_* variables into simulator options (for `npm run sim` and scripts that want them). */
-export function simOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
+export function simOptionsFromEnv(env: NodeJS.ProcessEnv, { asDeployed = false }: SimEnvOptions = {}): SimulatorOptions {
   const defaults: NonNullable<SimulatorOptions["defaults"]> = {};
   const num = (name: string): number | undefined => {
     const raw = env[name];
@@ -94,6 +108,15 @@ export function simOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOptions {
   if (minTokens !== undefined) {
     if (!Number.isInteger(minTokens)) throw new Error(`SIM_MIN_TOKENS must be a whole number, got ${env.SIM_MIN_TOKENS}`);
     defaults.min_tokens = minTokens;
+  }
+  const streamInterval = num("SIM_STREAM_INTERVAL");
+  if (streamInterval !== undefined) {
+    if (!Number.isInteger(streamInterval) || streamInterval < 1) {
+      throw new Error(`SIM_STREAM_INTERVAL must be a whole number >= 1, got ${env.SIM_STREAM_INTERVAL}`);
+    }
+    defaults.stream_interval = streamInterval;
+  } else if (asDeployed) {
+    defaults.stream_interval = VLLM_STREAM_INTERVAL;
   }
   Object.assign(defaults, fleetDefaultsFromEnv(env));
   const key = env.SIM_MODAL_KEY;
@@ -285,7 +308,7 @@ async function main(): Promise<void> {
   const server = await startSimServer({
     host: process.env.SIM_HOST || "127.0.0.1",
     port: Number(process.env.SIM_PORT ?? 8000),
-    ...simOptionsFromEnv(process.env),
+    ...simOptionsFromEnv(process.env, { asDeployed: true }),
   });
   console.log(`LIMO simulator listening on ${server.url}`);
   let stopping = false;

@@ -29,6 +29,14 @@ export interface ChoicePlan {
   oracle: "correct" | "wrong" | null;
 }
 
+/**
+ * Whether the choice's last token carries its finish (cut by `max_tokens`, or
+ * a stop string found in it), rather than an end of sequence after it.
+ */
+export function endsOnLastToken(plan: ChoicePlan): boolean {
+  return plan.finishReason === "length" || plan.stopReason !== null;
+}
+
 /** The simulator's answer knobs (see config.ts) and what it was given to read them. */
 export interface AnswerOptions {
   /** `min_tokens` knob: the least every answer runs to, whatever the request asks. */

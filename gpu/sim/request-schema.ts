@@ -78,6 +78,8 @@ export interface GenerationRequest {
   temperature: number;
   stream: boolean;
   includeUsage: boolean;
+  /** `stream_options.continuous_usage_stats`, which counts only with `include_usage` (vLLM's `should_include_usage`). */
+  continuousUsage: boolean;
   /** Alternatives per token when logprobs were asked for, else null. */
   logprobs: number | null;
   /** Tokens to generate before an end of sequence is allowed. */
@@ -178,7 +180,7 @@ function beforeValidators(body: unknown, kind: "chat" | "completion"): RequestFa
 
 type Common = Pick<
   GenerationRequest,
-  "model" | "n" | "stop" | "includeStopStr" | "seed" | "temperature" | "stream" | "includeUsage" | "minTokens" | "ignoreEos" | "structured"
+  "model" | "n" | "stop" | "includeStopStr" | "seed" | "temperature" | "stream" | "includeUsage" | "continuousUsage" | "minTokens" | "ignoreEos" | "structured"
 >;
 
 function commonFields(
@@ -205,6 +207,7 @@ function commonFields(
       temperature: b.temperature ?? DEFAULT_TEMPERATURE,
       stream: b.stream === true,
       includeUsage: b.stream_options?.include_usage === true,
+      continuousUsage: b.stream_options?.include_usage === true && b.stream_options.continuous_usage_stats === true,
       minTokens: b.min_tokens ?? 0,
       ignoreEos: b.ignore_eos === true,
       structured,

@@ -4,10 +4,11 @@
  * vLLM are not installed here, so the file is only compiled, its module-level constants are read
  * with Python's `ast`, and its code is run with a stub `modal` module that records every
  * decorator/builder call. Its HTTP helpers (following a chain of 303s, the vLLM watchdog) run
- * against a local Python HTTP server and fake processes.
+ * against a local Python HTTP server and fake processes. The simulators that stand in for the
+ * deployment (`npm run sim`, `npm run dev`) stream at its `--stream-interval`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +20,9 @@ import {
   MODAL_KEY_HEADER,
   MODAL_SECRET_HEADER,
   MODEL_CATALOGUE,
+  VLLM_STREAM_INTERVAL,
 } from "../../shared/constants";
+import { simOptionsFromEnv } from "../../gpu/sim/node-server";
 import { kvCapacityTokens, modalSettings } from "../../gpu/sim/perf/arithmetic";
 import { GPU_PROFILES as PERF_PROFILES, GPU_PROFILE_NAMES } from "../../gpu/sim/perf/profiles";
 
@@ -149,8 +152,9 @@ describe("gpu/modal_app.py", () => {
       expect(new Set(labels).size).toBe(labels.length);
     });
 
-    it("uses the same context length, choice limit, proxy headers and system prompt", () => {
+    it("uses the same context length, choice limit, proxy headers, system prompt and stream interval", () => {
       expect(c.MAX_MODEL_LEN).toBe(MAX_MODEL_LEN_TOKENS);
+      expect(c.STREAM_INTERVAL).toBe(VLLM_STREAM_INTERVAL);
       expect(c.MAX_CHOICES_N).toBe(MAX_CHOICES_N);
       expect(c.PROXY_AUTH_HEADERS).toEqual([MODAL_KEY_HEADER, MODAL_SECRET_HEADER]);
       expect(c.SYSTEM_PROMPT).toBe(LIMO_SYSTEM_PROMPT);
@@ -200,6 +204,7 @@ describe("gpu/modal_app.py", () => {
         expect(flagValue(argv, "--max-model-len"), m.id).toBe(String(MAX_MODEL_LEN_TOKENS));
         expect(flagValue(argv, "--port"), m.id).toBe("8000");
         expect(flagValue(argv, "--generation-config"), m.id).toBe("vllm");
+        expect(flagValue(argv, "--stream-interval"), m.id).toBe(String(VLLM_STREAM_INTERVAL));
         expect(argv, m.id).toContain("--enable-prefix-caching");
         expect(argv, m.id).not.toContain("--quantization");
         expect(argv, m.id).not.toContain("--api-key"); // the key stays in the environment
@@ -390,6 +395,22 @@ print(json.dumps({"events": events, "calls": [c["call"] for c in calls]}))
       expect(out.events).toEqual([["sleep", 0], ["sleep", 0], "stop", ["sleep", 0], ["exit", 1]]);
       expect(r.stdout).toContain("vllm serve exited with code 137");
       expect(out.calls).toContain("modal.experimental.stop_fetching_inputs");
+    });
+  });
+
+  describe("the simulators that stand in for it", () => {
+    it("npm run sim and npm run dev stream at the deployed --stream-interval unless SIM_STREAM_INTERVAL says otherwise", () => {
+      expect(simOptionsFromEnv({}, { asDeployed: true }).defaults?.stream_interval).toBe(VLLM_STREAM_INTERVAL);
+      expect(simOptionsFromEnv({ SIM_STREAM_INTERVAL: "3" }, { asDeployed: true }).defaults?.stream_interval).toBe(3);
+      expect(simOptionsFromEnv({ SIM_STREAM_INTERVAL: "1" }).defaults?.stream_interval).toBe(1);
+      // Other callers (the tests' global setup, the benchmarks) keep vLLM's own default.
+      expect(simOptionsFromEnv({}).defaults).toEqual({});
+      for (const bad of ["0", "2.5", "-8", "eight"]) {
+        expect(() => simOptionsFromEnv({ SIM_STREAM_INTERVAL: bad }, { asDeployed: true }), bad).toThrow(/SIM_STREAM_INTERVAL/);
+      }
+      for (const file of ["gpu/sim/node-server.ts", "scripts/dev.ts"]) {
+        expect(readFileSync(join(REPO, file), "utf8"), file).toMatch(/simOptionsFromEnv\((process\.env|simEnv), \{ asDeployed: true \}\)/);
+      }
     });
   });
 });

@@ -201,6 +201,7 @@ describe("the control plane", () => {
     expect(defaults).toEqual({
       ttft_ms: 0,
       tokens_per_second: 0,
+      stream_interval: 1,
       cold_start_ms: 0,
       max_concurrent: null,
       fail_status: null,
