@@ -33,8 +33,11 @@ describe("resumable streams", () => {
     const { name, run } = parseGenerationId(id)!;
     const stored = await runInDurableObject(generationObject(env, name), (_, state) => new GenerationStorage(state.storage.sql).events(run));
     // What a replay after a restart would serve: the same events, ids being their positions.
-    expect(stored.map((event, i) => `id: ${i + 1}\n${event}`)).toEqual(events);
-    await acct.settledLedger(1);
+    expect(stored.events.map((event, i) => `id: ${i + 1}\n${event}`)).toEqual(events);
+    // With the tokens each event carried: a restarted object bills a partial replay as the live one did.
+    expect(stored.tokens).toHaveLength(stored.events.length);
+    const [record] = await acct.settledLedger(1);
+    expect(stored.tokens.reduce((a, b) => a + b, 0)).toBe(record!.completion_tokens);
   });
 
   it("numbers every event and names the generation", async () => {

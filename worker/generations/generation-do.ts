@@ -23,6 +23,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CacheVerdict, GenerationObject } from "../../shared/generations";
 import { SseSplitter } from "../../shared/sse";
+import { TokenCounter } from "../streams/token-counter";
 import { settleUsage } from "../accounts/account-rpc";
 import { remoteCas } from "../answers/checker-rpc";
 import { givenTokens, settlement, type GenerationEnd } from "../accounts/ledger/settlement";
@@ -216,7 +217,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     run.keepAliveMs = routingPolicy({ ...this.env, ...request.routing.vars }).keepaliveIntervalMs;
     this.#run = run;
     this.#batches?.close();
-    this.#batches = new BatchWriter(this.#storage, run.meta.run, run.events);
+    this.#batches = new BatchWriter(this.#storage, run.meta.run, run.events, run.tokensAt);
     this.#storage.startRun(meta);
     run.opened = this.#open(run, request);
     this.#scheduleAlarm(run);
@@ -272,6 +273,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
   async #pump(run: Run, reader: WatchedReader): Promise<void> {
     const splitter = new SseSplitter();
     const decoder = new TextDecoder();
+    const counter = new TokenCounter();
     try {
       for (;;) {
         // Nobody reading a foreground run: hold the backend back until a reader returns or the grace ends.
@@ -280,12 +282,14 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         const { done, value } = await reader.read();
         if (run.ended) return;
         if (done) return this.#fail(run, "backend stream ended without [DONE]");
-        for (const event of splitter.push(decoder.decode(value, { stream: true }))) {
+        for (const raw of splitter.push(decoder.decode(value, { stream: true }))) {
+          // The backend's count of the event's tokens, taken out of the event (streams/token-counter).
+          const { event, tokens } = raw.startsWith("data: {") ? counter.count(raw) : { event: raw, tokens: 0 };
           const kind = classifyEvent(event);
           switch (kind.kind) {
             case "chunk":
-              // Tokens are counted on the backend's event; the stored one carries a finishing choice's final_answer.
-              this.#append(run, withFinalAnswers(event, run.events, run.meta.endpoint), event.includes(':""') ? 0 : 1, false);
+              // The stored event carries a finishing choice's final_answer.
+              this.#append(run, withFinalAnswers(event, run.events, run.meta.endpoint), tokens, false);
               break;
             case "usage":
               run.usageIndex = run.events.length;

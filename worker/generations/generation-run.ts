@@ -94,6 +94,12 @@ export function newTicket(request: StartRequest, verdict: CacheVerdict): TicketS
   };
 }
 
+/** A run's stored events and, position for position, the completion tokens each carried (generation-storage). */
+export interface StoredEvents {
+  events: string[];
+  tokens: number[];
+}
+
 const encoder = new TextEncoder();
 
 export class Run {
@@ -133,13 +139,12 @@ export class Run {
   }
 
   /** A stored run with its events, token counts and usage chunk's position rebuilt (after a restart). */
-  static restore(meta: RunMeta, events: readonly string[]): Run {
+  static restore(meta: RunMeta, stored: StoredEvents): Run {
     const run = new Run(meta);
     let total = 0;
-    events.forEach((event, i) => {
-      const kind = classifyEvent(event);
-      if (kind.kind === "chunk" && !event.includes(':""')) total++;
-      if (kind.kind === "usage") run.usageIndex = i;
+    stored.events.forEach((event, i) => {
+      if (classifyEvent(event).kind === "usage") run.usageIndex = i;
+      total += stored.tokens[i] ?? 0;
       run.events.push(event);
       run.tokensAt.push(total);
     });

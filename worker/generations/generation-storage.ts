@@ -6,10 +6,17 @@
  *
  * Schema (version 1):
  *   runs(run INTEGER PRIMARY KEY, meta TEXT)            -- RunMeta as JSON
- *   batches(run INTEGER, first INTEGER, events TEXT,    -- events[first..] as a JSON array
- *           PRIMARY KEY (run, first))
+ *   batches(run INTEGER, first INTEGER, events TEXT,    -- events[first..] and the tokens each carried,
+ *           PRIMARY KEY (run, first))                   --   as JSON {"events":[...],"tokens":[...]}
+ *
+ * An event's tokens are the backend's own count (streams/token-counter), which
+ * the event no longer holds, so a restarted object bills what it relays as the
+ * live one did. A batch written before the counts were kept is a bare JSON
+ * array of events: those are counted by the old rule (`legacyTokens`).
  */
-import type { RunMeta } from "./generation-run";
+import { classifyEvent } from "../streams/stream-events";
+import { fallbackTokens } from "../streams/token-counter";
+import type { RunMeta, StoredEvents } from "./generation-run";
 
 /** Events per stored batch, and bytes: whichever is reached first ends the batch. */
 export const BATCH_MAX_EVENTS = 1024;
@@ -49,18 +56,31 @@ export class GenerationStorage {
     this.#sql.exec("DELETE FROM batches WHERE run < ?", meta.run);
   }
 
-  appendBatch(run: number, first: number, events: string[]): void {
-    this.#sql.exec("INSERT OR REPLACE INTO batches (run, first, events) VALUES (?, ?, ?)", run, first, JSON.stringify(events));
+  appendBatch(run: number, first: number, events: string[], tokens: number[]): void {
+    this.#sql.exec("INSERT OR REPLACE INTO batches (run, first, events) VALUES (?, ?, ?)", run, first, JSON.stringify({ events, tokens }));
   }
 
-  events(run: number): string[] {
-    const out: string[] = [];
+  /** A run's stored events, in order, with the tokens each carried. */
+  events(run: number): StoredEvents {
+    const out: StoredEvents = { events: [], tokens: [] };
     for (const row of this.#sql.exec<{ events: string }>("SELECT events FROM batches WHERE run = ? ORDER BY first", run)) {
-      out.push(...(JSON.parse(row.events) as string[]));
+      const batch = JSON.parse(row.events) as string[] | StoredEvents;
+      const events = Array.isArray(batch) ? batch : batch.events;
+      const tokens = Array.isArray(batch) ? batch.map(legacyTokens) : batch.tokens;
+      for (let i = 0; i < events.length; i++) {
+        out.events.push(events[i]!);
+        out.tokens.push(tokens[i] ?? 0);
+      }
     }
     return out;
   }
 }
+
+/** An event of a batch stored without counts: a chunk with text was one token. */
+function legacyTokens(event: string): number {
+  return classifyEvent(event).kind === "chunk" ? fallbackTokens(event) : 0;
+}
+
 
 /**
  * Writes one run's events in batches as they come (never a write per token):
@@ -72,15 +92,18 @@ export class BatchWriter {
   readonly #storage: GenerationStorage;
   readonly #run: number;
   readonly #events: readonly string[];
+  /** Tokens in events[0..i] (the run's `tokensAt`). */
+  readonly #tokensAt: readonly number[];
   /** The first unwritten event's position (the rest follow it in `events`), and their size. */
   #pending: { first: number; bytes: number } | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
 
-  constructor(storage: GenerationStorage, run: number, events: readonly string[]) {
+  constructor(storage: GenerationStorage, run: number, events: readonly string[], tokensAt: readonly number[]) {
     this.#storage = storage;
     this.#run = run;
     this.#events = events;
+    this.#tokensAt = tokensAt;
   }
 
   /** The event just appended to the run's list. */
@@ -98,7 +121,10 @@ export class BatchWriter {
     const pending = this.#pending;
     this.#pending = null;
     if (!pending || pending.first >= this.#events.length || this.#closed) return;
-    this.#storage.appendBatch(this.#run, pending.first, this.#events.slice(pending.first));
+    const end = this.#events.length;
+    const tokens: number[] = [];
+    for (let i = pending.first; i < end; i++) tokens.push((this.#tokensAt[i] ?? 0) - (i > 0 ? (this.#tokensAt[i - 1] ?? 0) : 0));
+    this.#storage.appendBatch(this.#run, pending.first, this.#events.slice(pending.first, end), tokens);
   }
 
   /** The run was replaced or forgotten: nothing more of it is written. */

@@ -156,7 +156,8 @@ function finish(
       ...samplingBody(request, served),
       max_tokens: maxTokens,
       stream: true,
-      stream_options: { include_usage: true },
+      // The usage chunk bills a whole answer; the running count on every chunk bills a partial one (streams/token-counter).
+      stream_options: { include_usage: true, continuous_usage_stats: true },
     },
   };
 }

@@ -9,6 +9,7 @@ import type { Endpoint } from "../generations/prepare";
 import { CompletionAssembler } from "../streams/completion-assembler";
 import { readContentChunk } from "../streams/content-chunk";
 import { classifyEvent } from "../streams/stream-events";
+import { TokenCounter } from "../streams/token-counter";
 import type { GenerationOutcome } from "./generation-outcome";
 import type { WatchedReader } from "./watchdog";
 
@@ -41,12 +42,16 @@ export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint
     // After the whole body this changes nothing; otherwise the backend is told to stop.
     reader.cancel("cancelled");
   }
-  for (const event of new SseSplitter().push(text)) {
-    // Most events are one token of one choice: read those without parsing the whole chunk.
+  const counter = new TokenCounter();
+  for (const raw of new SseSplitter().push(text)) {
+    // The backend's count of the event's tokens, taken out of the event (streams/token-counter).
+    const { event, tokens } = raw.startsWith("data: {") ? counter.count(raw) : { event: raw, tokens: 0 };
+    // Most events are a few tokens of one choice: read those without parsing the whole chunk.
     const content = assembler.started ? readContentChunk(event, endpoint) : null;
     if (content !== null) {
       chunks++;
-      contentTokens += assembler.addContent(content.index, content.text);
+      assembler.addContent(content.index, content.text);
+      contentTokens += tokens;
       continue;
     }
     const kind = classifyEvent(event);
@@ -60,7 +65,8 @@ export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint
       const data = sseData(event);
       if (data === null) continue;
       chunks++;
-      contentTokens += assembler.addChunk(data);
+      assembler.addChunk(data);
+      contentTokens += tokens;
     }
   }
   return outcome("backend_error", "backend stream ended without [DONE]");
