@@ -118,11 +118,12 @@ export async function openRoutedStream(options: RoutedStreamOptions): Promise<Ro
     log("info", "request waiting for a backend", { why });
     options.onWaiting?.();
   };
-  const notice = setTimeout(() => wait("no answer yet"), policy.keepaliveIntervalMs / 2);
+  // Only a streaming client waits visibly (keep-alives); without one the timer would only log.
+  const notice = options.onWaiting ? setTimeout(() => wait("no answer yet"), policy.keepaliveIntervalMs / 2) : undefined;
   try {
     return await route(options, candidates, policy, wait);
   } finally {
-    clearTimeout(notice);
+    if (notice !== undefined) clearTimeout(notice);
   }
 }
 
