@@ -4,6 +4,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simStats, startDevStack, untilSimAborted, type DevStack } from "./dev-stack";
+import { contentChunks } from "../helpers/stream-interval";
 
 let stack: DevStack;
 let client: OpenAI;
@@ -48,8 +49,9 @@ describe("the openai SDK against npm run dev", () => {
       if (chunk.choices[0]?.delta.content) content++;
       if (chunk.usage) usage = chunk.usage;
     }
-    expect(content).toBeGreaterThan(20);
-    expect(usage?.completion_tokens).toBe(content);
+    expect(content).toBeGreaterThan(5);
+    // As vLLM streams at the deployment's --stream-interval: the first token alone, then N at a time.
+    expect(content).toBe(contentChunks(usage!.completion_tokens));
   });
 
   it("uses /v1/completions", async () => {
