@@ -14,6 +14,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { SCENARIOS } from "./scenarios";
 import { BENCH_API_KEY, buildWorker, gatewayBindings, ROOT, startSim, startWorker } from "./workers";
+import { VLLM_STREAM_INTERVAL } from "../shared/constants";
 
 const INSPECTOR_PORT = 9329;
 
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
   const scenario = SCENARIOS.find((s) => s.id === (args[0] ?? "stream"))!;
   const amount = Number(args[1] ?? (scenario.stream ? 40 : 3000));
   const work = mkdtempSync(join(tmpdir(), "limo-profile-"));
-  const sim = await startSim();
+  // vLLM's stream interval: PROFILE_STREAM_INTERVAL, else the deployment's (as `npm run bench`).
+  const sim = await startSim(Number(process.env.PROFILE_STREAM_INTERVAL ?? VLLM_STREAM_INTERVAL));
   const configPath = process.env.PROFILE_CONFIG ?? join(ROOT, "wrangler.toml");
   const bundle = await buildWorker(configPath, join(work, "gateway"));
   process.env.BENCH_INSPECTOR_PORT = String(INSPECTOR_PORT);

@@ -95,7 +95,8 @@ export function deriveFigures(round: TargetFigures): void {
     if (longCpu !== undefined) f.long_nonstream_cpu_per_token_us = longCpu / STREAM_MAX_TOKENS;
     if (f.long_answer_cpu_per_request_us !== undefined) f.long_answer_cpu_per_token_us = f.long_answer_cpu_per_request_us / LONG_ANSWER_MAX_TOKENS;
     if (longCpu !== undefined && f.stream_cpu_per_request_us !== undefined) {
-      f.stream_extra_cpu_per_chunk_us = (f.stream_cpu_per_request_us - longCpu) / STREAM_MAX_TOKENS;
+      // Per SSE event the stream relayed (one per token at vLLM's default stream interval, fewer above it).
+      f.stream_extra_cpu_per_chunk_us = (f.stream_cpu_per_request_us - longCpu) / (f.stream_events ?? STREAM_MAX_TOKENS);
     }
   }
   const g = round.gateway;

@@ -33,6 +33,7 @@ import {
 } from "./report";
 import { FULL, LONGEST_ANSWER, QUICK, SCENARIOS, phaseCount, type Effort, type Scenario } from "./scenarios";
 import { median, percentile, round } from "./stats";
+import { VLLM_STREAM_INTERVAL } from "../shared/constants";
 import {
   BENCH_ADMIN_TOKEN,
   BENCH_API_KEY,
@@ -366,6 +367,8 @@ async function main(): Promise<void> {
       out: { type: "string" },
       scenario: { type: "string", multiple: true },
       "gateway-config": { type: "string" },
+      // vLLM's --stream-interval for the simulator (every target alike): the deployment's by default.
+      "stream-interval": { type: "string", default: String(VLLM_STREAM_INTERVAL) },
       // More Workers to bundle and size (e.g. a Worker behind a service binding): not run.
       bundle: { type: "string", multiple: true },
     },
@@ -376,6 +379,8 @@ async function main(): Promise<void> {
     throw new Error(`no such scenario: ${values.scenario!.join(", ")} (there are ${SCENARIOS.map((s) => s.id).join(", ")})`);
   }
   const effort = values.quick ? QUICK : FULL;
+  const streamInterval = Number(values["stream-interval"]);
+  if (!Number.isInteger(streamInterval) || streamInterval < 1) throw new Error(`--stream-interval must be a whole number >= 1, got ${values["stream-interval"]}`);
   const outPath = resolve(values.out ?? DEFAULT_OUT);
   const startedAt = new Date();
   // Other work on the machine skews every figure: the load averages go into the results.
@@ -384,9 +389,9 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "limo-bench-"));
   const stops: (() => Promise<void>)[] = [];
   try {
-    const sim = await startSim();
+    const sim = await startSim(streamInterval);
     stops.push(sim.stop);
-    log(`simulator at ${sim.url}`);
+    log(`simulator at ${sim.url}, stream interval ${streamInterval}`);
 
     const { bundles, workers, startup } = await startWorkers(sim.url, gatewayConfig, effort, work, stops);
 
@@ -462,7 +467,7 @@ async function main(): Promise<void> {
       },
       setup: {
         targets: TARGET_LABELS,
-        simulator: { tokens_per_second: 0, ttft_ms: 0, min_tokens: LONGEST_ANSWER, answers_filled_to_max_tokens: true },
+        simulator: { tokens_per_second: 0, ttft_ms: 0, min_tokens: LONGEST_ANSWER, answers_filled_to_max_tokens: true, stream_interval: streamInterval },
         accounts: keys.accounts,
         cache_priming: cachePriming,
         rounds: effort.rounds,
@@ -492,7 +497,8 @@ async function main(): Promise<void> {
     const markdown =
       `Measured ${startedAt.toISOString().slice(0, 10)} with \`npm run bench${values.quick ? " -- --quick" : ""}\` ` +
       `on ${m.cores} × ${m.cpu}, Node ${m.node}, workerd ${m.workerd} (Miniflare ${m.miniflare}); ` +
-      `medians of ${effort.rounds} interleaved rounds; simulator at full speed (no time to first token, no pacing); ` +
+      `medians of ${effort.rounds} interleaved rounds; simulator at full speed (no time to first token, no pacing), ` +
+      `vLLM's stream interval ${streamInterval} (${streamInterval === 1 ? "an SSE event per token" : `the first token, then an SSE event per ${streamInterval} tokens`}); ` +
       `other work on the machine during the rounds: ${result.machine.other_cores_median} cores (median; load average ` +
       `${result.machine.load_average_at_start} at start, ${result.machine.load_average_at_end} at end).\n\n` +
       `${table}\n\nThe API Worker and the checker Worker (\`bench/answers.ts\`):\n\n${markdownRows(answerWorkerRows(answers))}\n`;

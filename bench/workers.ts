@@ -21,12 +21,17 @@ export const BENCH_API_KEY = "limo_dev_bench_key_not_a_secret";
 /** The gateway's ADMIN_TOKEN, for making the admission rows' accounts and keys. */
 export const BENCH_ADMIN_TOKEN = "bench_admin_token_not_a_secret";
 
-/** Starts bench/sim-host.ts in a process of its own: every answer runs to its max_tokens. */
-export async function startSim(): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+/**
+ * Starts bench/sim-host.ts in a process of its own: every answer runs to its
+ * max_tokens, streamed at vLLM's `--stream-interval` `streamInterval` (the
+ * deployment's, gpu/modal_app.py, unless the run says otherwise), the same for
+ * every target.
+ */
+export async function startSim(streamInterval: number): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench", "sim-host.ts")], {
     cwd: ROOT,
     // Every answer runs to its max_tokens (the simulator's min_tokens knob; max_tokens still cuts it).
-    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER) },
+    env: { ...process.env, SIM_MIN_TOKENS: String(LONGEST_ANSWER), SIM_STREAM_INTERVAL: String(streamInterval) },
     stdio: ["pipe", "pipe", "pipe"],
   });
   const { url } = await firstJsonLine<{ url: string }>(child, "simulator");
