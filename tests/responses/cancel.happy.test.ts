@@ -28,6 +28,30 @@ describe("cancelling a response", () => {
     expect(record!.completion_tokens).toBeLessThan(2000);
   });
 
+  it("stops a deleted response's generation too, bills what was produced, and forgets its events", async () => {
+    const client = await newClient();
+    const { sim } = client.account;
+    await sim.configure({ tokens_per_second: 20 });
+    const res = await client.create({ input: "List the primes below 10,000.", background: true, max_output_tokens: 2000 });
+    const generationId = res.headers.get("x-generation-id");
+    expect(generationId).toMatch(/^gen_/);
+    const created = (await res.json()) as ResponseObject;
+    await pollUntil(() => sim.stats(), (s) => s.running === 1 && s.tokens_generated_total > 0);
+    const deleted = await client.delete(`/v1/responses/${created.id}`);
+    expect(await deleted.json()).toEqual({ id: created.id, object: "response", deleted: true });
+    const stats = await sim.waitForIdle();
+    expect(stats.aborted_total).toBe(1);
+    expect(stats.completed_total).toBe(0);
+    expect((await client.get(`/v1/responses/${created.id}`)).status).toBe(404);
+    expect((await client.delete(`/v1/responses/${created.id}`)).status).toBe(404);
+    // Its generation's events went with it: nothing of the deleted answer stays readable.
+    expect((await client.get(`/v1/generations/${generationId}`)).status).toBe(404);
+    const [record] = await client.account.settledLedger(1);
+    expect(record).toMatchObject({ endpoint: "responses", status: "client_disconnected" });
+    expect(record!.completion_tokens).toBeGreaterThan(0);
+    expect(record!.completion_tokens).toBeLessThan(2000);
+  });
+
   it("ends a stream reading the cancelled response with an error event and response.failed", async () => {
     const client = await newClient();
     await client.account.sim.configure({ tokens_per_second: 20 });

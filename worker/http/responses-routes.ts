@@ -77,6 +77,8 @@ const remove = createRoute({
   path: "/v1/responses/{id}",
   tags,
   summary: "Delete a stored response",
+  description:
+    "Forgets the response: a follow-up can no longer continue from it. One still generating is cancelled first (its GPU work stops; what was produced is billed, as with cancel), and its generation's events are deleted with it.",
   security,
   request: { params },
   responses: {

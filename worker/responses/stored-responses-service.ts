@@ -113,10 +113,27 @@ export async function cancelResponse(env: StoreEnv, accountId: string, id: strin
   return response;
 }
 
-/** `DELETE /v1/responses/{id}`: forgets it (a follow-up can no longer continue from it). */
+/**
+ * `DELETE /v1/responses/{id}`: forgets it (a follow-up can no longer continue
+ * from it). A response still generating is cancelled first: nobody can read
+ * it any more, so its GPU work stops and the ledger bills what was produced
+ * (as `cancel`). Its generation's events go too, unless they are the cache's
+ * (or a reader is still on them: then they expire as any generation's).
+ */
 export async function deleteResponse(env: StoreEnv, accountId: string, id: string): Promise<{ id: string; object: "response"; deleted: true }> {
-  if (!/^resp_[0-9a-f]{32}$/.test(id) || !(await responseStore(env, accountId).remove(id))) throw notFound(id);
+  const record = await stored(env, accountId, id);
+  if (record.generationId) {
+    const generationId = record.generationId;
+    if (!record.final) await cancelGeneration(env, accountId, generationId).catch(ignoreNotFound);
+    await forgetGeneration(env, accountId, generationId).catch(ignoreNotFound);
+  }
+  if (!(await responseStore(env, accountId).remove(id))) throw notFound(id);
   return { id, object: "response", deleted: true };
+}
+
+/** A generation that is already gone (expired, forgotten) needs no cancelling or forgetting. */
+function ignoreNotFound(err: unknown): void {
+  if (!(err instanceof ApiError && err.code === "not_found")) throw err;
 }
 
 export interface InputItemsPage {
