@@ -379,6 +379,8 @@ async function main(): Promise<void> {
     throw new Error(`no such scenario: ${values.scenario!.join(", ")} (there are ${SCENARIOS.map((s) => s.id).join(", ")})`);
   }
   const effort = values.quick ? QUICK : FULL;
+  // The simulator's host reads SIM_* from this environment (bench/sim-host.ts): a pace set there is reported.
+  const pace = Number(process.env.SIM_TOKENS_PER_SECOND ?? 0) || 0;
   const streamInterval = Number(values["stream-interval"]);
   if (!Number.isInteger(streamInterval) || streamInterval < 1) throw new Error(`--stream-interval must be a whole number >= 1, got ${values["stream-interval"]}`);
   const outPath = resolve(values.out ?? DEFAULT_OUT);
@@ -467,7 +469,7 @@ async function main(): Promise<void> {
       },
       setup: {
         targets: TARGET_LABELS,
-        simulator: { tokens_per_second: 0, ttft_ms: 0, min_tokens: LONGEST_ANSWER, answers_filled_to_max_tokens: true, stream_interval: streamInterval },
+        simulator: { tokens_per_second: pace, ttft_ms: 0, min_tokens: LONGEST_ANSWER, answers_filled_to_max_tokens: true, stream_interval: streamInterval },
         accounts: keys.accounts,
         cache_priming: cachePriming,
         rounds: effort.rounds,
@@ -497,7 +499,7 @@ async function main(): Promise<void> {
     const markdown =
       `Measured ${startedAt.toISOString().slice(0, 10)} with \`npm run bench${values.quick ? " -- --quick" : ""}\` ` +
       `on ${m.cores} × ${m.cpu}, Node ${m.node}, workerd ${m.workerd} (Miniflare ${m.miniflare}); ` +
-      `medians of ${effort.rounds} interleaved rounds; simulator at full speed (no time to first token, no pacing), ` +
+      `medians of ${effort.rounds} interleaved rounds; ${pace > 0 ? `simulator paced at ${pace} tokens a second a sequence (SIM_TOKENS_PER_SECOND), no time to first token` : "simulator at full speed (no time to first token, no pacing)"}, ` +
       `vLLM's stream interval ${streamInterval} (${streamInterval === 1 ? "an SSE event per token" : `the first token, then an SSE event per ${streamInterval} tokens`}); ` +
       `other work on the machine during the rounds: ${result.machine.other_cores_median} cores (median; load average ` +
       `${result.machine.load_average_at_start} at start, ${result.machine.load_average_at_end} at end).\n\n` +
