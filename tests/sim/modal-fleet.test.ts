@@ -13,13 +13,11 @@ import { VirtualClock } from "../../gpu/sim/fleet/clock";
 import { CALL_ID_PARAM, type CallRecord } from "../../gpu/sim/fleet/modal-edge";
 import { createSimulator, type SimConfigPatch, type SimStats } from "../../gpu/sim/simulator";
 import { readSse } from "../helpers/sim";
+import { turn, untilSettled } from "../helpers/virtual-clock";
 
 const GIB = 2 ** 30;
 const BASE = "http://sim.test";
 const ask = { model: "GAIR/LIMO", messages: [{ role: "user", content: "What is 6 times 7?" }] };
-
-/** A macrotask turn: lets pending I/O-free promise chains (body reads, handlers) run. */
-const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** A simulator whose fleet runs on `clock`, configured with `patch`. */
 async function fleetSim(patch: SimConfigPatch) {
@@ -30,24 +28,7 @@ async function fleetSim(patch: SimConfigPatch) {
   const stats = async (): Promise<SimStats> => (await (await sim.fetch(new Request(`${BASE}/sim/stats`))).json()) as SimStats;
   const chat = (body: Record<string, unknown> = {}, init: RequestInit = {}) =>
     sim.fetch(new Request(`${BASE}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...ask, stream: true, ...body }), ...init }));
-  /**
-   * Advances simulated time until `promise` settles: event by event, or at
-   * least `strideMs` a turn for long runs whose every step need not be seen.
-   */
-  async function until<T>(promise: Promise<T>, strideMs = 0, limitMs = 24 * 3_600_000): Promise<T> {
-    let settled = false;
-    void promise.then(
-      () => (settled = true),
-      () => (settled = true),
-    );
-    for (;;) {
-      await turn();
-      if (settled) return promise;
-      const at = clock.nextAt();
-      if (at === null || at > limitMs) throw new Error(`nothing left to run at ${clock.now()} ms and the promise is still pending`);
-      clock.advanceTo(Math.max(at, clock.now() + strideMs));
-    }
-  }
+  const until = <T>(promise: Promise<T>, strideMs = 0, limitMs?: number) => untilSettled(clock, promise, strideMs, limitMs);
   /** GETs a result URL again and again, as a client following redirects does, until it is not a 303. */
   async function follow(location: string): Promise<Response> {
     for (;;) {

@@ -15,6 +15,7 @@ import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../gpu/sim/fleet/clock";
 import { createSimulator, type SimConfigPatch } from "../../gpu/sim/simulator";
 import { newSim, readSse, readSseData } from "../helpers/sim";
+import { untilSettled } from "../helpers/virtual-clock";
 
 const question = "What is the sum of the first ten prime numbers?";
 const messages = [{ role: "user", content: question }];
@@ -332,7 +333,6 @@ describe("continuous_usage_stats", () => {
 
 describe("stream_interval on the modelled engine (a warm container, virtual clock)", () => {
   const BASE = "http://sim.test";
-  const turn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
   /** Streams one chat request on a fresh warm deployment; each content chunk with the simulated ms it arrived at. */
   async function timedStream(patch: SimConfigPatch, body: Record<string, unknown>) {
@@ -348,26 +348,11 @@ describe("stream_interval on the modelled engine (a warm container, virtual cloc
       }),
     );
     expect(res.status).toBe(200);
-    /** Advances simulated time event by event until `promise` settles. */
-    const until = async <T>(promise: Promise<T>): Promise<T> => {
-      let settled = false;
-      void promise.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
-      for (;;) {
-        await turn();
-        if (settled) return promise;
-        const at = clock.nextAt();
-        if (at === null) throw new Error("nothing left to run and the read is still pending");
-        clock.advanceTo(at);
-      }
-    };
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     const arrivals: { at: number; chunk: Chunk }[] = [];
     for (;;) {
-      const { done, value } = await until(reader.read());
+      const { done, value } = await untilSettled(clock, reader.read());
       if (done) break;
       for (const line of decoder.decode(value).split("\n")) {
         if (!line.startsWith("data: {")) continue;
