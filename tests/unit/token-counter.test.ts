@@ -43,6 +43,9 @@ describe("TokenCounter", () => {
   it("leaves the final usage chunk alone, with no tokens of its own", () => {
     const final = `data: ${JSON.stringify({ ...HEAD, choices: [], usage: usage(12, 10) })}`;
     expect(new TokenCounter().count(final)).toEqual({ event: final, tokens: 0 });
+    // Nor do [DONE] and comments.
+    expect(new TokenCounter().count("data: [DONE]")).toEqual({ event: "data: [DONE]", tokens: 0 });
+    expect(new TokenCounter().count(": keep-alive")).toEqual({ event: ": keep-alive", tokens: 0 });
   });
 
   it("counts a chunk with text as one token when the backend sends no running count", () => {

@@ -284,7 +284,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
         if (done) return this.#fail(run, "backend stream ended without [DONE]");
         for (const raw of splitter.push(decoder.decode(value, { stream: true }))) {
           // The backend's count of the event's tokens, taken out of the event (streams/token-counter).
-          const { event, tokens } = raw.startsWith("data: {") ? counter.count(raw) : { event: raw, tokens: 0 };
+          const { event, tokens } = counter.count(raw);
           const kind = classifyEvent(event);
           switch (kind.kind) {
             case "chunk":

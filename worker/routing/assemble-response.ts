@@ -45,7 +45,7 @@ export async function assembleResponse(reader: WatchedReader, endpoint: Endpoint
   const counter = new TokenCounter();
   for (const raw of new SseSplitter().push(text)) {
     // The backend's count of the event's tokens, taken out of the event (streams/token-counter).
-    const { event, tokens } = raw.startsWith("data: {") ? counter.count(raw) : { event: raw, tokens: 0 };
+    const { event, tokens } = counter.count(raw);
     // Most events are a few tokens of one choice: read those without parsing the whole chunk.
     const content = assembler.started ? readContentChunk(event, endpoint) : null;
     if (content !== null) {

@@ -44,9 +44,9 @@ export class TokenCounter {
   /** Tokens each choice had, per the last usage seen. */
   readonly #sent: number[] = [];
 
-  /** A chunk event (not `[DONE]`, not an error): its tokens, and the event without its continuous usage. */
+  /** A backend event: the tokens it carried, and the event without its continuous usage (anything but a JSON chunk carries none). */
   count(event: string): CountedEvent {
-    if (event.includes('"choices":[]')) return { event, tokens: 0 };
+    if (!event.startsWith("data: {") || event.includes('"choices":[]')) return { event, tokens: 0 };
     const at = event.lastIndexOf(USAGE_KEY);
     if (at === -1) return { event, tokens: fallbackTokens(event) };
     const close = event.indexOf("}", at);
