@@ -14,6 +14,7 @@ import { cacheKey } from "./cache-key";
 import { graceMs, type DurablePlan } from "./durable-plan";
 import { fromWireError, generationObject, parseGenerationId, type JsonOutcome, type StartResult } from "./generation-rpc";
 import type { PreparedRequest } from "./prepare";
+import { isolateSpare, randomObjectName, type SpareObject } from "./spare-object";
 
 export interface DurableRun {
   plan: DurablePlan;
@@ -38,7 +39,8 @@ export interface DurableRun {
 
 /**
  * An uncached generation's object, made while its request's admission call is
- * in flight (its name is random, so nothing else can reach it). The request
+ * in flight, or earlier: the isolate's spare (spare-object) when it has one.
+ * Its name is random, so nothing else can reach it. The request
  * reaches no backend before admission: `start` is called only after it.
  * Null when the plan is cached (the name depends on the granted request).
  */
@@ -54,9 +56,10 @@ export function prepareGenerationObject(
   env: Pick<Env, "GENERATIONS">,
   plan: DurablePlan | null,
   waitUntil: (promise: Promise<unknown>) => void,
+  spare: SpareObject = isolateSpare,
 ): PreparedObject | null {
   if (!plan || plan.cache) return null;
-  const name = randomName();
+  const name = spare.take() ?? randomObjectName();
   const object = generationObject(env, name);
   const ready = object.prepare().catch(() => {});
   return { name, ready, discard: () => waitUntil(ready.then(() => object.discard()).catch(() => {})) };
@@ -67,7 +70,7 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
   const { plan, prepared, principal } = run;
   const name = plan.cache
     ? await cacheKey(principal.accountId, plan.cache.scope, prepared.path, prepared.backendBody)
-    : (run.preparedName ?? randomName());
+    : (run.preparedName ?? randomObjectName());
   const startedAt = Date.now();
   const object = generationObject(env, name);
   // A client that leaves before the backend answered must still stop the generation it started.
@@ -122,6 +125,8 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
     throw new ClientGoneError();
   }
   if (result.kind === "error") throw fromWireError(result.error);
+  // This one took the isolate's spare object (or made its own): the next uncached generation gets a new one.
+  if (run.preparedName !== undefined) isolateSpare.refill(env, run.waitUntil);
   // The generation object's start: creating it, choosing a backend and the backend's answer (its headers).
   // Inside it, for a run this request started: until a backend was chosen, then until it answered.
   const inside = result.kind === "stream" && result.timing ? [`backend-choice;dur=${result.timing.choiceMs}`, `backend-answer;dur=${result.timing.backendMs}`] : [];
@@ -136,11 +141,6 @@ export async function runDurableGeneration(env: Env, run: DurableRun): Promise<R
 
 function generationHeaders(id: string, cache: CacheVerdict): Record<string, string> {
   return { "x-generation-id": id, "x-cache": cache };
-}
-
-/** 32 random hex characters: an uncached generation's object. */
-function randomName(): string {
-  return crypto.randomUUID().replaceAll("-", "");
 }
 
 /** The whole stream as text; a client that leaves cancels it (the object then knows). */

@@ -59,7 +59,6 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     super(ctx, env);
     this.#storage = new GenerationStorage(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      this.#storage.migrate();
       const meta = this.#storage.latest();
       if (!meta) return;
       const run = Run.restore(meta, this.#storage.events(meta.run));
@@ -74,12 +73,15 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     });
   }
 
-  /** Nothing: by the time a call is delivered, the constructor has set the object up. */
+  /** Nothing: by the time a call is delivered, the object exists (it stores nothing until a run starts). */
   async prepare(): Promise<void> {}
 
   /** A prepared object whose request never started: nothing to keep. */
   async discard(): Promise<void> {
-    if (!this.#run) await this.ctx.storage.deleteAll();
+    if (!this.#run) {
+      await this.ctx.storage.deleteAll();
+      this.#storage.cleared();
+    }
   }
 
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
@@ -192,6 +194,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     this.#batches?.close();
     this.#batches = null;
     await this.ctx.storage.deleteAll();
+    this.#storage.cleared();
     return true;
   }
 
@@ -204,6 +207,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       this.#run = null;
       this.#batches?.close();
       await this.ctx.storage.deleteAll();
+      this.#storage.cleared();
       return;
     }
     this.#scheduleAlarm(run);
@@ -218,6 +222,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     this.#run = run;
     this.#batches?.close();
     this.#batches = new BatchWriter(this.#storage, run.meta.run, run.events, run.tokensAt);
+    this.#storage.migrate();
     this.#storage.startRun(meta);
     run.opened = this.#open(run, request);
     this.#scheduleAlarm(run);

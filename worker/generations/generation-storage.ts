@@ -26,19 +26,36 @@ const BATCH_FLUSH_DELAY_MS = 250;
 
 export class GenerationStorage {
   readonly #sql: SqlStorage;
+  #migrated = false;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
   }
 
+  /**
+   * Creates the tables if they are not there: before a run's first write, not
+   * when the object is made, so an object that never starts a run (a spare,
+   * a refused request's) stores nothing at all.
+   */
   migrate(): void {
+    if (this.#migrated) return;
     this.#sql.exec("CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, meta TEXT NOT NULL)");
     this.#sql.exec(
       "CREATE TABLE IF NOT EXISTS batches (run INTEGER NOT NULL, first INTEGER NOT NULL, events TEXT NOT NULL, PRIMARY KEY (run, first))",
     );
+    this.#migrated = true;
   }
 
+  /** `deleteAll()` took the tables with the rows: the next run makes them again. */
+  cleared(): void {
+    this.#migrated = false;
+  }
+
+  /** The newest run's metadata; null in an object that never stored one (without reading a table that is not there). */
   latest(): RunMeta | null {
+    const made = this.#sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").toArray().length > 0;
+    if (!made) return null;
+    this.migrate();
     const row = this.#sql.exec<{ meta: string }>("SELECT meta FROM runs ORDER BY run DESC LIMIT 1").toArray()[0];
     return row ? (JSON.parse(row.meta) as RunMeta) : null;
   }
