@@ -31,7 +31,7 @@ describe("cancelling a generation", () => {
     const joined = generationsClient(second).chat(ASK);
     // The second request has joined once its account is among the run's viewers (stored as it joins).
     const object = generationObject(env, parseGenerationId(id)!.name);
-    const viewers = () => runInDurableObject(object, (_, state) => new GenerationStorage(state.storage.sql).latest()?.viewers ?? []);
+    const viewers = () => runInDurableObject(object, (_, state) => new GenerationStorage(state.storage).latest()?.viewers ?? []);
     await pollUntil(viewers, (accounts) => accounts.includes(second.accountId));
 
     const cancelled = await generationsClient(first).post(`/v1/generations/${id}/cancel`);

@@ -31,7 +31,7 @@ describe("resumable streams", () => {
     const id = res.headers.get("x-generation-id")!;
     const events = await framed(res);
     const { name, run } = parseGenerationId(id)!;
-    const stored = await runInDurableObject(generationObject(env, name), (_, state) => new GenerationStorage(state.storage.sql).events(run));
+    const stored = await runInDurableObject(generationObject(env, name), (_, state) => new GenerationStorage(state.storage).events(run));
     // What a replay after a restart would serve: the same events, ids being their positions.
     expect(stored.events.map((event, i) => `id: ${i + 1}\n${event}`)).toEqual(events);
     // With the tokens each event carried: a restarted object bills a partial replay as the live one did.

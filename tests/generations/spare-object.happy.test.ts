@@ -69,14 +69,13 @@ describe("generation storage", () => {
   it("makes its tables before a run's first write, and again after deleteAll took them", async () => {
     const { name } = await madeSpare();
     await runInDurableObject(generationObject(env, name), async (_, state) => {
-      const storage = new GenerationStorage(state.storage.sql);
+      const storage = new GenerationStorage(state.storage);
       expect(storage.latest()).toBeNull();
       const meta = { run: 1 } as never;
       storage.migrate();
       storage.putRun(meta);
       expect(storage.latest()).toMatchObject({ run: 1 });
-      await state.storage.deleteAll();
-      storage.cleared();
+      await storage.deleteAll();
       expect(storage.latest()).toBeNull();
       storage.migrate();
       storage.putRun(meta);

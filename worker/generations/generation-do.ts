@@ -57,7 +57,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#storage = new GenerationStorage(ctx.storage.sql);
+    this.#storage = new GenerationStorage(ctx.storage);
     void ctx.blockConcurrencyWhile(async () => {
       const meta = this.#storage.latest();
       if (!meta) return;
@@ -78,10 +78,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
 
   /** A prepared object whose request never started: nothing to keep. */
   async discard(): Promise<void> {
-    if (!this.#run) {
-      await this.ctx.storage.deleteAll();
-      this.#storage.cleared();
-    }
+    if (!this.#run) await this.#storage.deleteAll();
   }
 
   /** Starts a generation, joins the running one, or replays the finished one (a cache hit). */
@@ -193,8 +190,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     this.#run = null;
     this.#batches?.close();
     this.#batches = null;
-    await this.ctx.storage.deleteAll();
-    this.#storage.cleared();
+    await this.#storage.deleteAll();
     return true;
   }
 
@@ -206,8 +202,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     if (run.ended && run.meta.expiresAt !== null && run.meta.expiresAt <= now && run.connections === 0) {
       this.#run = null;
       this.#batches?.close();
-      await this.ctx.storage.deleteAll();
-      this.#storage.cleared();
+      await this.#storage.deleteAll();
       return;
     }
     this.#scheduleAlarm(run);

@@ -25,11 +25,13 @@ export const BATCH_MAX_BYTES = 512 * 1024;
 const BATCH_FLUSH_DELAY_MS = 250;
 
 export class GenerationStorage {
+  readonly #storage: DurableObjectStorage;
   readonly #sql: SqlStorage;
   #migrated = false;
 
-  constructor(sql: SqlStorage) {
-    this.#sql = sql;
+  constructor(storage: DurableObjectStorage) {
+    this.#storage = storage;
+    this.#sql = storage.sql;
   }
 
   /**
@@ -46,8 +48,9 @@ export class GenerationStorage {
     this.#migrated = true;
   }
 
-  /** `deleteAll()` took the tables with the rows: the next run makes them again. */
-  cleared(): void {
+  /** Deletes everything the object stores, the tables with the rows: the next run makes them again. */
+  async deleteAll(): Promise<void> {
+    await this.#storage.deleteAll();
     this.#migrated = false;
   }
 
