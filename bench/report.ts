@@ -75,6 +75,8 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
   }
   add("bundle_gzip_kib", "bundle, gzipped", "KiB", false, true);
   add("startup_ms", "start-up: workerd boot to listening, Worker loaded", "ms", false, true);
+  add("startup_empty_ms", "start-up of an empty module with the same wrangler config (the bindings' share)", "ms", false, true);
+  add("startup_own_ms", "start-up: the Worker's own share (its start-up minus the empty module's, per trial)", "ms", false, true);
   add("first_request_ms", "first request after start-up", "ms", false, true);
   return figures;
 }

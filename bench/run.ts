@@ -43,6 +43,7 @@ import {
   ROOT,
   startWorker,
   timeColdStarts,
+  writeEmptyWorker,
   writeMeteredFloorConfig,
   writePassthroughConfig,
   type Bundle,
@@ -246,6 +247,7 @@ async function startWorkers(
   bundles: Record<WorkerName, Bundle>;
   workers: Record<WorkerName, RunningWorker>;
   startup: Record<WorkerName, StartupSample[]>;
+  startupEmpty: Record<WorkerName, StartupSample[]>;
 }> {
   log("building the floor, the metered floor and the gateway (wrangler deploy --dry-run)");
   const configs = {
@@ -275,14 +277,22 @@ async function startWorkers(
       },
     ]),
   ) as Record<WorkerName, Omit<HostSpec, "keepRunning" | "startupTrials">>;
-  log(`timing ${effort.startupTrials} cold starts of each Worker, interleaved`);
+  // Each Worker's config again with a module that does nothing: the bindings' share of its start-up.
+  const emptySpecs = Object.fromEntries(
+    WORKER_NAMES.map((name) => [
+      name,
+      { ...specs[name], scriptPath: writeEmptyWorker(configs[name], join(work, `${name}-empty`)), probe: { path: "/", method: "GET", headers: {} } },
+    ]),
+  ) as typeof specs;
+  log(`timing ${effort.startupTrials} cold starts of each Worker, and of an empty module with its config, interleaved`);
   const startup: Record<WorkerName, StartupSample[]> = { floor: [], metered: [], gateway: [] };
+  const startupEmpty: Record<WorkerName, StartupSample[]> = { floor: [], metered: [], gateway: [] };
   for (let trial = 0; trial < effort.startupTrials; trial++) {
     // Rotated like the rounds, so no Worker always starts first.
     const k = trial % WORKER_NAMES.length;
     for (const name of [...WORKER_NAMES.slice(k), ...WORKER_NAMES.slice(0, k)]) {
-      const spec = { ...specs[name], startupTrials: 1 };
-      startup[name].push(...(await timeColdStarts(spec, join(work, `${name}-trial.json`))));
+      startup[name].push(...(await timeColdStarts({ ...specs[name], startupTrials: 1 }, join(work, `${name}-trial.json`))));
+      startupEmpty[name].push(...(await timeColdStarts({ ...emptySpecs[name], startupTrials: 1 }, join(work, `${name}-empty-trial.json`))));
     }
   }
   const workers = {} as Record<WorkerName, RunningWorker>;
@@ -291,7 +301,7 @@ async function startWorkers(
     workers[name] = await startWorker(specs[name], join(work, `${name}-host.json`));
     stops.push(workers[name].stop);
   }
-  return { bundles, workers, startup };
+  return { bundles, workers, startup, startupEmpty };
 }
 
 /** How busy the machine was over one round: all of it, and what was not the benchmark's own processes. */
@@ -395,7 +405,7 @@ async function main(): Promise<void> {
     stops.push(sim.stop);
     log(`simulator at ${sim.url}, stream interval ${streamInterval}`);
 
-    const { bundles, workers, startup } = await startWorkers(sim.url, gatewayConfig, effort, work, stops);
+    const { bundles, workers, startup, startupEmpty } = await startWorkers(sim.url, gatewayConfig, effort, work, stops);
 
     const needsKeys = scenarios.some((s) => s.key !== "dev");
     if (needsKeys) log("making the admission rows' accounts and live keys through the admin API");
@@ -435,6 +445,9 @@ async function main(): Promise<void> {
       const once = { bundle_gzip_kib: bundles[name].gzipBytes / 1024 } as Record<string, number>;
       once.startup_ms = median(startup[name].map((s) => s.ready_ms));
       once.first_request_ms = median(startup[name].map((s) => s.first_request_ms));
+      once.startup_empty_ms = median(startupEmpty[name].map((s) => s.ready_ms));
+      // Per trial, the Worker's start-up less the empty module's started right after it.
+      once.startup_own_ms = median(startup[name].map((s, i) => s.ready_ms - startupEmpty[name][i]!.ready_ms));
       for (const r of rounds) Object.assign(r[name], once);
     }
 
@@ -492,6 +505,7 @@ async function main(): Promise<void> {
       gateway_over_metered_floor: meteredRatios,
       bundles: Object.fromEntries(Object.entries(allBundles).map(([name, b]) => [name, bundleSummary(b)])),
       startup,
+      startup_empty_module: startupEmpty,
       answer_workers: answerWorkersSummary(answers),
       rounds: rounds.map(roundAll),
     };

@@ -5,7 +5,7 @@
  * worker-host.ts. The floor and the gateway go through exactly this path.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -153,6 +153,30 @@ function writeFloorConfig(gatewayConfigPath: string, dir: string, file: string, 
   };
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   return configPath;
+}
+
+/**
+ * Writes a module that does nothing (it answers 200 and exports an empty
+ * class for each Durable Object the config binds), for timing a config's
+ * start-up without its Worker's code: what workerd spends booting the
+ * bindings themselves (Durable Object namespaces, D1, static assets), which
+ * in local workerd is part of every cold start and on Cloudflare is not.
+ */
+export function writeEmptyWorker(configPath: string, dir: string): string {
+  const config = unstable_readConfig({ config: configPath }, { hideWarnings: true });
+  const classes = [...new Set(config.durable_objects.bindings.map((b: { class_name: string }) => b.class_name))];
+  const scriptPath = join(dir, "empty-worker.js");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    scriptPath,
+    [
+      `import { DurableObject } from "cloudflare:workers";`,
+      ...classes.map((name) => `export class ${name} extends DurableObject {}`),
+      `export default { fetch() { return new Response("ok"); } };`,
+      "",
+    ].join("\n"),
+  );
+  return scriptPath;
 }
 
 export interface RunningWorker extends HostReady {
