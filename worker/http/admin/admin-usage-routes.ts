@@ -11,8 +11,8 @@ import { AccountIdParams, ADMIN_BASE_PATH, ADMIN_SECURITY, adminErrors, type Adm
 
 /**
  * `100000` → `"100,000"`. Not `toLocaleString("en-US")`: this runs as the
- * module loads, and the first Intl call loads ICU's data, some 25 ms of every
- * cold start, for one number in a route's description.
+ * module loads, and the first Intl call loads ICU's data (about 25 ms of the
+ * module's evaluation, measured in Node), for one number in a description.
  */
 function withThousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+$)/g, ",");
