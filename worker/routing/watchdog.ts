@@ -86,6 +86,8 @@ export function watchReads(
   let firstByteAt: number | null = null;
   let ended = false;
   let timedOut = false;
+  /** `text()` collected the whole body: its watch branch is left to the garbage collector, not cancelled. */
+  let collectedWhole = false;
   /** When the pending read began (null while none is pending). */
   let readStartedAt: number | null = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -149,6 +151,7 @@ export function watchReads(
       watching.catch(() => {});
       try {
         const text = await collected;
+        collectedWhole = true;
         end("done");
         return text;
       } catch (err) {
@@ -167,6 +170,7 @@ export function watchReads(
     cancel(how) {
       const wasEnded = ended;
       end(how);
+      if (collectedWhole) return;
       if (wasEnded && how === "cancelled") return void source?.cancel().catch(() => {});
       if (how === "cancelled") options.abort();
       source?.cancel().catch(() => {});
