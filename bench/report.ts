@@ -61,6 +61,22 @@ export function figuresOf(scenarios: readonly Scenario[]): Figure[] {
       true,
     );
   }
+  if (has("long_nonstream") && has("long_nonstream_streamed")) {
+    add(
+      "long_nonstream_streamed_cpu_per_token_us",
+      `non-streaming, ${STREAM_MAX_TOKENS} tokens, the floor reading the backend's stream whole: Worker CPU per token`,
+      "µs",
+      false,
+      true,
+    );
+    add(
+      "json_cpu_per_token_over_streamed_floor",
+      `non-streaming, ${STREAM_MAX_TOKENS} tokens: the gateway's CPU per token over the floor reading the stream whole (its JSON path's own floor)`,
+      "×",
+      false,
+      true,
+    );
+  }
   if (has("long_answer")) {
     add("long_answer_cpu_per_token_us", `non-streaming, ${LONG_ANSWER_MAX_TOKENS} tokens: Worker CPU per token`, "µs", false, true);
   }
@@ -88,7 +104,8 @@ export type TargetFigures = Record<TargetName, FigureValues>;
  * Adds one round's derived figures, from figures measured in that same round
  * (differences and ratios of phases run back to back, so a load that changes
  * between rounds cancels out): the extra CPU per chunk of a stream over the
- * same answer as JSON, and what an account's limits add to admission.
+ * same answer as JSON, the gateway's JSON path over the floor reading the
+ * same stream whole, and what an account's limits add to admission.
  */
 export function deriveFigures(round: TargetFigures): void {
   for (const target of ["floor", "metered", "gateway"] as const) {
@@ -100,6 +117,12 @@ export function deriveFigures(round: TargetFigures): void {
       // Per SSE event the stream relayed (one per token at vLLM's default stream interval, fewer above it).
       f.stream_extra_cpu_per_chunk_us = (f.stream_cpu_per_request_us - longCpu) / (f.stream_events ?? STREAM_MAX_TOKENS);
     }
+  }
+  const streamedFloor = round.floor.long_nonstream_streamed_cpu_per_request_us;
+  if (streamedFloor !== undefined) {
+    round.floor.long_nonstream_streamed_cpu_per_token_us = streamedFloor / STREAM_MAX_TOKENS;
+    const gatewayLong = round.gateway.long_nonstream_cpu_per_request_us;
+    if (gatewayLong !== undefined) round.gateway.json_cpu_per_token_over_streamed_floor = gatewayLong / streamedFloor;
   }
   const g = round.gateway;
   const [unlimitedCpu, limitedCpu] = [g.admission_unlimited_cpu_per_request_us, g.admission_limited_cpu_per_request_us];

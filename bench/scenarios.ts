@@ -122,6 +122,14 @@ export const LONG_ANSWER_MAX_TOKENS = 10_000;
 const ALL: readonly ScenarioTarget[] = ["sim", "floor", "metered", "gateway"];
 const WORKERS: readonly ScenarioTarget[] = ["floor", "metered", "gateway"];
 const GATEWAY: readonly ScenarioTarget[] = ["gateway"];
+const FLOOR: readonly ScenarioTarget[] = ["floor"];
+
+/** Asks the floor to read the backend's stream whole (bench/passthrough-worker.ts). */
+export const READ_STREAM_HEADER = "x-bench-read-stream";
+
+function withHeader(spec: RequestSpec, name: string, value: string): RequestSpec {
+  return { ...spec, headers: { ...spec.headers, [name]: value } };
+}
 
 const shortRequest = { max_tokens: NONSTREAM_MAX_TOKENS };
 const streamRequest = { max_tokens: STREAM_MAX_TOKENS, stream: true, stream_options: { include_usage: true } };
@@ -235,6 +243,22 @@ export const SCENARIOS: readonly Scenario[] = [
     request: (apiKey) => chatRequest(apiKey, { max_tokens: STREAM_MAX_TOKENS }),
     check: expectCompletionTokens(STREAM_MAX_TOKENS),
     cpuKey: "long_nonstream_cpu_per_request_us",
+  },
+  // Issue 18: the JSON path's own floor. The gateway must call the backend streaming (Modal cuts a
+  // plain request at 150 s), so it receives the answer as SSE events, not as one body: the floor
+  // here asks the simulator for the stream and answers its text whole (bench/passthrough-worker.ts,
+  // header `x-bench-read-stream`), the least any gateway behind Modal can do for a JSON client.
+  {
+    id: "long_nonstream_streamed",
+    title: `non-streaming, ${STREAM_MAX_TOKENS} tokens, the floor reading the backend's stream whole (the JSON path's own floor)`,
+    stream: false,
+    ...longCounts,
+    targets: FLOOR,
+    key: "dev",
+    cached: false,
+    request: (apiKey) => withHeader(chatRequest(apiKey, { max_tokens: STREAM_MAX_TOKENS }), READ_STREAM_HEADER, "1"),
+    check: expectCompletionTokens(STREAM_MAX_TOKENS),
+    cpuKey: "long_nonstream_streamed_cpu_per_request_us",
   },
   // Issue 18: a long LIMO answer (10,000 tokens) as one JSON body, the direct path. LIMO's answers
   // run 10k-32k tokens, so this is the JSON path's ordinary case, not its edge.

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProcStat } from "../../bench/proc";
 import { deriveFigures, figuresOf, markdownTable, mediansOf, ratiosOf, type TargetFigures } from "../../bench/report";
-import { FULL, LONG_ANSWER_MAX_TOKENS, LONGEST_ANSWER, phaseCount, QUICK, SCENARIOS } from "../../bench/scenarios";
+import { FULL, LONG_ANSWER_MAX_TOKENS, LONGEST_ANSWER, phaseCount, QUICK, READ_STREAM_HEADER, SCENARIOS } from "../../bench/scenarios";
 import type { Timed } from "../../bench/load";
 import { simOptionsFromEnv } from "../../gpu/sim/node-server";
 import { median, overFloor, percentile, round } from "../../bench/stats";
@@ -116,10 +116,18 @@ describe("the later rows", () => {
     expect(limited.check(timed(body, { "x-ratelimit-limit-requests": "100000000" }), "gateway")).toBeNull();
   });
 
+  it("send the JSON path's own floor to the floor only, asking it to read the backend's stream", () => {
+    const streamed = scenario("long_nonstream_streamed");
+    expect(streamed.targets).toEqual(["floor"]);
+    expect(streamed.request("k").headers[READ_STREAM_HEADER]).toBe("1");
+    expect(scenario("long_nonstream").request("k").headers[READ_STREAM_HEADER]).toBeUndefined();
+    expect(JSON.parse(streamed.request("k").body!)).toEqual(JSON.parse(scenario("long_nonstream").request("k").body!));
+  });
+
   it("derive same-round differences: the stream's extra CPU per chunk, and what limits add to admission", () => {
     const round: TargetFigures = {
       sim: {},
-      floor: { stream_cpu_per_request_us: 8000, long_nonstream_cpu_per_request_us: 4000 },
+      floor: { stream_cpu_per_request_us: 8000, long_nonstream_cpu_per_request_us: 4000, long_nonstream_streamed_cpu_per_request_us: 6000 },
       metered: { stream_cpu_per_request_us: 8200, long_nonstream_cpu_per_request_us: 4200, long_answer_cpu_per_request_us: 20000 },
       gateway: {
         long_answer_cpu_per_request_us: 50000,
@@ -137,6 +145,8 @@ describe("the later rows", () => {
     expect(round.floor.stream_extra_cpu_per_chunk_us).toBe(2);
     expect(round.gateway.stream_extra_cpu_per_chunk_us).toBe(10);
     expect(round.gateway.long_nonstream_cpu_per_token_us).toBe(5);
+    expect(round.floor.long_nonstream_streamed_cpu_per_token_us).toBe(3);
+    expect(round.gateway.json_cpu_per_token_over_streamed_floor).toBeCloseTo(10000 / 6000);
     expect(round.metered.stream_extra_cpu_per_chunk_us).toBe(2);
     expect(round.gateway.long_answer_cpu_per_token_us).toBe(5);
     expect(round.metered.long_answer_cpu_per_token_us).toBe(2);
