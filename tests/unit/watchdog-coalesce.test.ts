@@ -100,6 +100,41 @@ describe("coalesced backend reads", () => {
 });
 
 describe("text(): the whole body, collected natively", () => {
+  // 10 tokens end within the plain reads; TOKENS go on past them into the tee.
+  it.each([10, TOKENS])("gives the same bytes as plain reads for a %i-token answer", async (tokens) => {
+    const sim = newSim();
+    await sim.configure({ min_tokens: tokens });
+    const a = await watched(sim, { maxTokens: tokens });
+    const b = await watched(sim, { maxTokens: tokens });
+    const plain = await readAll(a.reader);
+    const text = await b.reader.text();
+    expect(text.replace(/"id":"[^"]*"|"created":\d+/g, "")).toBe(plain.text.replace(/"id":"[^"]*"|"created":\d+/g, ""));
+    expect(contentOf(text)).toBe(contentOf(plain.text));
+    expect(b.ends).toEqual(["done"]);
+    expect((await sim.waitForIdle()).aborted_total).toBe(0);
+  });
+
+  it("decodes a character split across the plain reads and the tee", async () => {
+    // 41 chunks, each boundary inside an "é" (0xC3 | 0xA9): the 32 plain reads, then the teed rest.
+    const letters = Array.from({ length: 41 }, (_, i) => String.fromCharCode(97 + (i % 26)));
+    const chunks = letters.map((letter, i) => {
+      const bytes = [...(i > 0 ? [0xa9] : []), ...new TextEncoder().encode(letter), ...(i < 40 ? [0xc3] : [])];
+      return new Uint8Array(bytes);
+    });
+    const body = new ReadableStream({
+      type: "bytes", // as a fetch body is: the tee's watch branch is read BYOB
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+    const ends: StreamEnd[] = [];
+    const { reader } = watchReads(body, { firstByteMs: 10_000, idleMs: 10_000, abort: () => {}, onEnd: (end) => ends.push(end) });
+    expect(await reader.text()).toBe(letters.join("é"));
+    expect(ends).toEqual(["done"]);
+  });
+
   it("rejects when the backend goes silent past the idle limit", async () => {
     const sim = newSim();
     await sim.configure({ tokens_per_second: 2 });

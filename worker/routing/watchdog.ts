@@ -51,8 +51,10 @@ export interface WatchedReader {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   /**
    * The whole body as text, for a consumer that wants only the end (the JSON
-   * path): the bytes collect natively, with no JavaScript per chunk, while the
-   * watchdog follows progress through a tee branch read at most every
+   * path). The first `PLAIN_READS` reads are plain (a short answer is whole
+   * by then, and a tee would cost more than it saves); after them the rest
+   * collects natively, with no JavaScript per chunk, while the watchdog
+   * follows progress through a tee branch read at most every
    * WATCH_INTERVAL_MS. Rejects when the body breaks or times out. Instead of
    * `read`, never with it.
    */
@@ -136,8 +138,27 @@ export function watchReads(
       return result;
     },
     async text() {
+      // The first reads are plain: a short answer is whole before a tee would pay for itself.
+      const plain = upstream.getReader();
+      source = plain;
+      const decoder = new TextDecoder();
+      let head = "";
+      for (let i = 0; i < PLAIN_READS; i++) {
+        let result: ReadableStreamReadResult<Uint8Array>;
+        try {
+          result = await watched.read();
+        } catch (err) {
+          throw timedOut ? timeoutError() : err;
+        }
+        if (result.done) {
+          collectedWhole = true;
+          return head + decoder.decode();
+        }
+        head += decoder.decode(result.value, { stream: true });
+      }
+      plain.releaseLock();
       const [whole, watch] = upstream.tee();
-      const collected = new Response(nativePipe(whole)).text();
+      const collected = new Response(nativePipe(whole)).arrayBuffer().then((rest) => head + decoder.decode(rest));
       const byob = watch.getReader({ mode: "byob" });
       source = {
         read: () => byob.read(new Uint8Array(COALESCED_READ_BYTES)) as Promise<ReadableStreamReadResult<Uint8Array>>,
