@@ -32,8 +32,19 @@ export function scaledClock(scale: number, wallNow: () => number = () => Date.no
     scale,
     now,
     schedule(atMs, fn) {
+      // A timer may fire before the clock it is read against says it is due
+      // (Node measures timers on its cached loop time, not on Date.now, so a
+      // 600 ms timer can run when Date.now says 599 ms have passed): at a
+      // scale of 1,000 that is a simulated second early. So a wake-up that
+      // finds `now()` short of `atMs` sleeps the rest: `fn` sees now() >= atMs.
+      let timer: ReturnType<typeof setTimeout>;
+      const wake = () => {
+        const leftWall = (atMs - now()) / scale;
+        if (leftWall > 0) timer = setTimeout(wake, Math.max(1, Math.ceil(leftWall)));
+        else fn();
+      };
       const waitWall = Math.max(0, (atMs - now()) / scale);
-      const timer = setTimeout(fn, waitWall < MIN_WAKE_WALL_MS && waitWall > 0 ? MIN_WAKE_WALL_MS : waitWall);
+      timer = setTimeout(wake, waitWall < MIN_WAKE_WALL_MS && waitWall > 0 ? MIN_WAKE_WALL_MS : waitWall);
       return () => clearTimeout(timer);
     },
   };
