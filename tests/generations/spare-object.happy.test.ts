@@ -82,4 +82,39 @@ describe("generation storage", () => {
       expect(storage.latest()).toMatchObject({ run: 1 });
     });
   });
+
+  it("writes a begun run only when told, or before any other write, and once", async () => {
+    const { name } = await madeSpare();
+    await runInDurableObject(generationObject(env, name), async (_, state) => {
+      const tables = () => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master").one().n;
+      const storage = new GenerationStorage(state.storage);
+      storage.beginRun({ run: 1, status: "running" } as never);
+      // Begun, nothing is written: not even the tables (the backend call goes out first).
+      expect(tables()).toBe(0);
+      expect(storage.writeBegun()).toBe(true);
+      expect(storage.latest()).toMatchObject({ run: 1 });
+      expect(storage.writeBegun()).toBe(false);
+
+      // The next run: a batch written before writeBegun writes the run first, then forgets the older one.
+      storage.putRun({ run: 1, status: "completed" } as never);
+      storage.appendBatch(1, 0, ["data: old"], [1]);
+      const second = { run: 2, status: "running" } as { run: number; status: string };
+      storage.beginRun(second as never);
+      expect(storage.latest()).toMatchObject({ run: 1 });
+      second.status = "completed"; // the metadata as it is when written
+      storage.appendBatch(2, 0, ["data: new"], [1]);
+      expect(storage.latest()).toMatchObject({ run: 2, status: "completed" });
+      expect(storage.events(1).events).toEqual([]);
+      expect(storage.events(2).events).toEqual(["data: new"]);
+      expect(storage.writeBegun()).toBe(false);
+
+      // Beginning another run writes the one still unwritten; deleteAll forgets an unwritten one.
+      storage.beginRun({ run: 3 } as never);
+      storage.beginRun({ run: 4 } as never);
+      expect(storage.latest()).toMatchObject({ run: 3 });
+      await storage.deleteAll();
+      expect(storage.writeBegun()).toBe(false);
+      expect(tables()).toBe(0);
+    });
+  });
 });

@@ -10,6 +10,7 @@
  *   priority,   // "interactive" (streaming client, default) | "background"
  *   onWaiting,  // called once when the request starts waiting (any reason: see below)
  *   onAttempt,  // called with each backend tried (the last one is what to bill)
+ *   onSent,     // called once each attempt's request is on its way
  *   waitUntil,  // keeps the lease release alive after the response (ctx.waitUntil)
  * });
  * ```
@@ -88,6 +89,11 @@ export interface RoutedStreamOptions {
   onWaiting?: () => void;
   /** Called with every backend an attempt goes to. */
   onAttempt?: (backend: BackendConfig) => void;
+  /**
+   * Called once an attempt's request has been sent (before its answer): a
+   * Durable Object's storage writes made from here on do not hold it back.
+   */
+  onSent?: () => void;
   /** Keeps the slot release running after the response is returned. */
   waitUntil?: (promise: Promise<unknown>) => void;
 }
@@ -227,7 +233,7 @@ async function route(
     let ttft = armTtft();
     const signal = AbortSignal.any([options.signal, attempt.signal]);
     try {
-      const response = await openBackendStream(backend, options.path, options.body, options.env, signal, {
+      const answer = openBackendStream(backend, options.path, options.body, options.env, signal, {
         // Held at Modal's edge: a sign of life, not a failure; each hop gets its own TTFT allowance.
         onHeld: () => {
           wait("held at Modal's edge (303)");
@@ -236,6 +242,8 @@ async function route(
           hopAt = Date.now();
         },
       });
+      options.onSent?.();
+      const response = await answer;
       clearTimeout(ttft);
       // A probe that got an answer closes its breaker now, not when its stream ends minutes later.
       if (lease.probe) options.waitUntil?.(pool.report(lease.key, "success").catch(() => {}));
@@ -288,7 +296,9 @@ async function route(
 /** The built-in simulator: one attempt, no pool (it lives in this isolate and spends no GPU). */
 async function direct(options: RoutedStreamOptions, backend: BackendConfig): Promise<RoutedStream> {
   options.onAttempt?.(backend);
-  const response = await openBackendStream(backend, options.path, options.body, options.env, options.signal);
+  const answer = openBackendStream(backend, options.path, options.body, options.env, options.signal);
+  options.onSent?.();
+  const response = await answer;
   return { response, body: plainReads(response.body!), backend, timedOut: () => false };
 }
 
