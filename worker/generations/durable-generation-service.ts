@@ -59,9 +59,11 @@ export function prepareGenerationObject(
   spare: SpareObject = isolateSpare,
 ): PreparedObject | null {
   if (!plan || plan.cache) return null;
-  const name = spare.take() ?? randomObjectName();
+  const taken = spare.take();
+  const name = taken ?? randomObjectName();
   const object = generationObject(env, name);
-  const ready = object.prepare().catch(() => {});
+  // A spare exists already (its refill made it); a new name's object is made while admission runs.
+  const ready = taken !== null ? Promise.resolve() : object.prepare().catch(() => {});
   return { name, ready, discard: () => waitUntil(ready.then(() => object.discard()).catch(() => {})) };
 }
 
