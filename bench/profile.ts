@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   const amount = Number(args[1] ?? (scenario.stream ? 40 : 3000));
   const work = mkdtempSync(join(tmpdir(), "limo-profile-"));
   // vLLM's stream interval: PROFILE_STREAM_INTERVAL, else the deployment's (as `npm run bench`).
-  const sim = await startSim(Number(process.env.PROFILE_STREAM_INTERVAL ?? VLLM_STREAM_INTERVAL));
+  const interval = Number(process.env.PROFILE_STREAM_INTERVAL ?? VLLM_STREAM_INTERVAL);
+  const sim = await startSim(interval);
   const configPath = process.env.PROFILE_CONFIG ?? join(ROOT, "wrangler.toml");
   const bundle = await buildWorker(configPath, join(work, "gateway"));
   process.env.BENCH_INSPECTOR_PORT = String(INSPECTOR_PORT);
@@ -93,7 +94,9 @@ async function main(): Promise<void> {
     session.close();
     console.log(`${scenario.id}: ${result.requests.total} requests, ${result.non2xx} non-2xx, ${result.duration.toFixed(1)} s`);
     if (out) writeFileSync(out, JSON.stringify(profile));
-    summarize(profile, scenario.stream ? amount * (scenario.tokens + 4) : amount, scenario.stream ? "event" : "request");
+    // A stream's events: the role chunk, the first token, then one per `interval` tokens, the usage chunk and [DONE].
+    const events = 2 + Math.ceil((scenario.tokens - 1) / interval) + 2;
+    summarize(profile, scenario.stream ? amount * events : amount, scenario.stream ? "event" : "request");
   } finally {
     await gateway.stop();
     await sim.stop();
