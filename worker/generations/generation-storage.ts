@@ -75,10 +75,10 @@ export class GenerationStorage {
   /**
    * A new run, written by `writeBegun` or by the next write, whichever comes
    * first; not now. Its first write (for a new object, making its database)
-   * holds back an outgoing request made in the same turn (the output gate)
-   * and runs on the isolate's thread: written before the backend call, it
-   * kept that call from the backend for some 3 ms of a stream's time to
-   * first byte. The object calls `writeBegun` once the call has left.
+   * is committed on the isolate's thread before a request made in the same
+   * task leaves: written before the backend call, it kept that call from the
+   * backend for about 3 ms of a stream's time to first byte. The object calls
+   * `writeBegun` a task after the call was made.
    */
   beginRun(meta: RunMeta): void {
     this.writeBegun();
