@@ -217,7 +217,7 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
     this.#run = run;
     this.#batches?.close();
     this.#batches = new BatchWriter(this.#storage, run.meta.run, run.events, run.tokensAt);
-    // Written once the backend call is on its way (or the request waits, or fails first): see beginRun.
+    // Written a task after the backend call was made, when the request waits, or by the next write (a failure's): see beginRun.
     this.#storage.beginRun(meta);
     run.opened = this.#open(run, request);
     return run;
@@ -260,7 +260,6 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       upstream = routed.body;
       run.timedOut = routed.timedOut;
     } catch (err) {
-      this.#written(run);
       const wire = toWireError(err);
       // Readers already attached (a streaming client held through a cold start) see the error as an event.
       if (run.waiting) this.#append(run, errorEvent(wire), 0);
@@ -270,7 +269,6 @@ export class GenerationDO extends DurableObject<Env> implements GenerationRpc {
       this.#scheduleAlarm(run);
       return wire;
     }
-    this.#written(run);
     run.setWaiting(false);
     const answeredAt = Date.now();
     this.#openTiming.set(run, { choiceMs: (chosenAt ?? answeredAt) - openedAt, backendMs: answeredAt - (chosenAt ?? answeredAt) });
